@@ -1,0 +1,3 @@
+export * from './generated/schemas';
+export * from './agent-types';
+export * from './topics';
