@@ -1,0 +1,171 @@
+import * as path from 'node:path';
+import { runner } from 'node-pg-migrate';
+import type { Pool, PoolClient } from 'pg';
+import { ConcurrencyError } from './errors';
+
+/** Envelope fields kept with each stored event and copied to the outbox. */
+export interface StoredEventMetadata {
+  readonly occurredAt: number;
+  readonly correlationId: string;
+  readonly causationId: string | null;
+  readonly traceparent: string | null;
+  readonly tracestate: string | null;
+}
+
+export interface NewEvent<Data = unknown> {
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly data: Data;
+  readonly metadata: StoredEventMetadata;
+}
+
+export interface StoredEvent<Data = unknown> extends NewEvent<Data> {
+  readonly streamId: string;
+  readonly streamVersion: number;
+  readonly globalPosition: string;
+}
+
+/** A message waiting in the outbox: published by the relay, in id order. */
+export interface OutboxMessage {
+  readonly topic: string;
+  readonly key: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly payload: unknown;
+  readonly metadata: StoredEventMetadata & { readonly aggregateId: string; readonly aggregateVersion: number };
+}
+
+export const NO_STREAM = 0;
+
+/** A quoted, validated PostgreSQL schema name: one per service (and per test namespace). */
+export function schemaName(...parts: string[]): string {
+  const name = parts.filter(Boolean).join('_').replace(/[^a-zA-Z0-9_]/g, '_').toLowerCase();
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`invalid schema name ${name}`);
+  return name;
+}
+
+/** PostgreSQL event store of one service, in that service's own schema. */
+export class PostgresEventStore {
+  constructor(
+    readonly pool: Pool,
+    readonly schema: string,
+  ) {}
+
+  /** Applies the event-store migrations, then the service's own (if any), each tracked separately. */
+  async migrate(serviceMigrationsDir?: string): Promise<void> {
+    await this.runMigrations(path.resolve(__dirname, '../migrations'), 'event_store_migrations');
+    if (serviceMigrationsDir) await this.runMigrations(serviceMigrationsDir, 'service_migrations');
+  }
+
+  private async runMigrations(dir: string, table: string): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+      await runner({
+        dbClient: client,
+        dir,
+        direction: 'up',
+        migrationsTable: table,
+        schema: this.schema,
+        migrationsSchema: this.schema,
+        createSchema: true,
+        checkOrder: true,
+        log: () => undefined,
+        noLock: false,
+      });
+    } finally {
+      client.release();
+    }
+  }
+
+  async withTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async readStream<Data = unknown>(streamId: string, client: Pick<PoolClient, 'query'> = this.pool): Promise<{ version: number; events: StoredEvent<Data>[] }> {
+    const { rows } = await client.query(
+      `SELECT global_position, stream_version, event_id, event_type, data, metadata
+         FROM ${this.schema}.events WHERE stream_id = $1 ORDER BY stream_version`,
+      [streamId],
+    );
+    const events = rows.map((row) => ({
+      streamId,
+      streamVersion: row.stream_version as number,
+      globalPosition: String(row.global_position),
+      eventId: row.event_id as string,
+      eventType: row.event_type as string,
+      data: row.data as Data,
+      metadata: row.metadata as StoredEventMetadata,
+    }));
+    return { version: events.length === 0 ? NO_STREAM : events[events.length - 1].streamVersion, events };
+  }
+
+  /**
+   * Appends `events` if the stream is still at `expectedVersion`; otherwise throws ConcurrencyError.
+   * The unique (stream, version) constraint settles races between concurrent writers.
+   */
+  async appendToStream(client: PoolClient, streamId: string, expectedVersion: number, events: readonly NewEvent[]): Promise<number> {
+    if (events.length === 0) return expectedVersion;
+    const { rows } = await client.query(`SELECT COALESCE(MAX(stream_version), 0) AS version FROM ${this.schema}.events WHERE stream_id = $1`, [streamId]);
+    const actual = Number(rows[0].version);
+    if (actual !== expectedVersion) throw new ConcurrencyError(streamId, expectedVersion, actual);
+    try {
+      await client.query(
+        `INSERT INTO ${this.schema}.events (stream_id, stream_version, event_id, event_type, data, metadata)
+         SELECT $1, v, e, t, d, m FROM UNNEST($2::int[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[]) AS x(v, e, t, d, m)`,
+        [
+          streamId,
+          events.map((_, i) => expectedVersion + i + 1),
+          events.map((e) => e.eventId),
+          events.map((e) => e.eventType),
+          events.map((e) => JSON.stringify(e.data)),
+          events.map((e) => JSON.stringify(e.metadata)),
+        ],
+      );
+    } catch (error) {
+      if ((error as { constraint?: string }).constraint === 'events_stream_version_unique') {
+        throw new ConcurrencyError(streamId, expectedVersion, expectedVersion + 1);
+      }
+      throw error;
+    }
+    return expectedVersion + events.length;
+  }
+
+  /** Queues messages for the relay, in the caller's transaction. */
+  async enqueue(client: PoolClient, messages: readonly OutboxMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await client.query(
+      `INSERT INTO ${this.schema}.outbox (topic, message_key, event_id, event_type, payload, metadata)
+       SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[])`,
+      [
+        messages.map((m) => m.topic),
+        messages.map((m) => m.key),
+        messages.map((m) => m.eventId),
+        messages.map((m) => m.eventType),
+        messages.map((m) => JSON.stringify(m.payload)),
+        messages.map((m) => JSON.stringify(m.metadata)),
+      ],
+    );
+  }
+
+  /**
+   * Records that `consumer` applied `eventId`, in the caller's transaction. Returns false when it
+   * already had: the caller must then change nothing. A concurrent duplicate waits on the row lock
+   * and then sees the conflict.
+   */
+  async recordInbox(client: PoolClient, consumer: string, eventId: string): Promise<boolean> {
+    const result = await client.query(`INSERT INTO ${this.schema}.inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [consumer, eventId]);
+    return result.rowCount === 1;
+  }
+}

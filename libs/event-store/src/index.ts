@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './event-store';
+export * from './command-handler';
+export * from './outbox-relay';

@@ -1,0 +1,102 @@
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { IncompatibleSchemaError, SchemaRegistryError, UndecodableMessageError } from './errors';
+
+/**
+ * Avro in the registry's wire format (magic byte + schema id), one subject per event type
+ * (record-name strategy) with BACKWARD compatibility. Schemas are registered once at start-up;
+ * encoding then needs no round trip to the registry.
+ */
+export class AvroSerde {
+  private readonly idsByType = new Map<string, number>();
+  private readonly typesById = new Map<number, string>();
+
+  constructor(
+    readonly registry: SchemaRegistry,
+    private readonly registryUrl: string,
+    private readonly schemasByType: Readonly<Record<string, object>>,
+  ) {}
+
+  static create(registryUrl: string, schemasByType: Readonly<Record<string, object>>): AvroSerde {
+    return new AvroSerde(new SchemaRegistry({ host: registryUrl, retry: { retries: 3 } }), registryUrl, schemasByType);
+  }
+
+  /** Registers (idempotently) every known schema; a schema the registry refuses stops start-up. */
+  async registerAll(): Promise<void> {
+    for (const type of Object.keys(this.schemasByType)) await this.register(type);
+  }
+
+  async register(type: string): Promise<number> {
+    const schema = this.schemasByType[type];
+    if (!schema) throw new UndecodableMessageError(`no schema is known for event type ${type}`);
+    try {
+      const { id } = await this.registry.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+        { subject: type, compatibility: COMPATIBILITY.BACKWARD },
+      );
+      this.idsByType.set(type, id);
+      this.typesById.set(id, type);
+      return id;
+    } catch (error) {
+      if (isHttpStatus(error, 409)) throw new IncompatibleSchemaError(type, [errorMessage(error)]);
+      throw new SchemaRegistryError(`registering ${type} failed: ${errorMessage(error)}`, error);
+    }
+  }
+
+  async encode(type: string, payload: unknown): Promise<Buffer> {
+    const id = this.idsByType.get(type) ?? (await this.register(type));
+    return this.registry.encode(id, payload);
+  }
+
+  /** Decodes a registry-framed record; anything else is an UndecodableMessageError. */
+  async decode(buffer: Buffer | null): Promise<{ type: string; payload: unknown }> {
+    if (!buffer || buffer.length < 5 || buffer[0] !== 0) {
+      throw new UndecodableMessageError('value is not in the schema registry wire format (magic byte 0 + schema id)');
+    }
+    const id = buffer.readInt32BE(1);
+    let payload: unknown;
+    try {
+      payload = await this.registry.decode(buffer);
+    } catch (error) {
+      if (isHttpStatus(error, 404) || !isHttpError(error)) {
+        throw new UndecodableMessageError(`cannot decode record with schema id ${id}: ${errorMessage(error)}`, error);
+      }
+      throw new SchemaRegistryError(`schema registry failed while decoding schema id ${id}: ${errorMessage(error)}`, error);
+    }
+    return { type: await this.typeOf(id), payload };
+  }
+
+  /** Asks the registry whether `schema` may become the next version of `subject`. */
+  async checkCompatibility(subject: string, schema: object): Promise<{ compatible: boolean; messages: string[] }> {
+    const response = await fetch(`${this.registryUrl}/compatibility/subjects/${encodeURIComponent(subject)}/versions/latest?verbose=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schema: JSON.stringify(schema) }),
+    });
+    const body = (await response.json().catch(() => ({}))) as { is_compatible?: boolean; messages?: string[]; message?: string };
+    if (!response.ok && response.status !== 409 && response.status !== 422) {
+      throw new SchemaRegistryError(`compatibility check for ${subject} failed with HTTP ${response.status}: ${body.message ?? ''}`);
+    }
+    return { compatible: body.is_compatible === true, messages: body.messages ?? (body.message ? [body.message] : []) };
+  }
+
+  private async typeOf(id: number): Promise<string> {
+    const known = this.typesById.get(id);
+    if (known) return known;
+    const schema = (await this.registry.getSchema(id)) as { name?: string };
+    const type = schema.name ?? `schema-${id}`;
+    this.typesById.set(id, type);
+    return type;
+  }
+}
+
+function isHttpError(error: unknown): error is { status: number } {
+  return typeof error === 'object' && error !== null && typeof (error as { status?: unknown }).status === 'number';
+}
+
+function isHttpStatus(error: unknown, status: number): boolean {
+  return isHttpError(error) && error.status === status;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,47 @@
+/** Base of every messaging error: a stable code, whether retrying can help, and the cause. */
+export class MessagingError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly retriable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The bytes are not a registry-framed Avro record we can read: retrying cannot help. */
+export class UndecodableMessageError extends MessagingError {
+  constructor(message: string, cause?: unknown) {
+    super(message, 'UNDECODABLE_MESSAGE', false, { cause });
+  }
+}
+
+/** A schema change the registry refuses under the subject's compatibility rule. */
+export class IncompatibleSchemaError extends MessagingError {
+  constructor(subject: string, readonly messages: readonly string[]) {
+    super(`schema for ${subject} is not compatible: ${messages.join('; ') || 'rejected by the registry'}`, 'INCOMPATIBLE_SCHEMA', false);
+  }
+}
+
+export class SchemaRegistryError extends MessagingError {
+  constructor(message: string, cause?: unknown) {
+    super(message, 'SCHEMA_REGISTRY_UNAVAILABLE', true, { cause });
+  }
+}
+
+/** Errors that are bugs, not transient conditions; retrying them only delays the dead letter. */
+export function isProgrammingError(error: unknown): boolean {
+  return error instanceof TypeError || error instanceof ReferenceError || error instanceof SyntaxError || error instanceof RangeError;
+}
+
+export function isRetriable(error: unknown): boolean {
+  if (error instanceof MessagingError) return error.retriable;
+  if (error && typeof error === 'object' && 'retriable' in error) return Boolean((error as { retriable: unknown }).retriable);
+  return !isProgrammingError(error);
+}
+
+export function isUndecodable(error: unknown): error is UndecodableMessageError {
+  return error instanceof UndecodableMessageError;
+}

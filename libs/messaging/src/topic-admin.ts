@@ -1,0 +1,50 @@
+import type { Kafka } from 'kafkajs';
+
+export interface TopicDeclaration {
+  readonly name: string;
+  readonly partitions: number;
+  readonly retentionMs: number;
+  readonly compacted: boolean;
+}
+
+/**
+ * Makes the broker match the declared topics: creates missing ones, adds partitions, and aligns
+ * retention and cleanup policy. Safe to run from every service at every start, concurrently.
+ */
+export async function ensureTopics(kafka: Kafka, topics: readonly TopicDeclaration[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.name));
+    if (missing.length > 0) {
+      try {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1, configEntries: configEntries(t) })),
+        });
+      } catch (error) {
+        // Another service may have created some of them in the meantime; anything else is real.
+        if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS' && !String((error as Error).message).includes('already exists')) throw error;
+      }
+    }
+    const present = topics.filter((t) => existing.has(t.name));
+    if (present.length === 0) return;
+    const metadata = await admin.fetchTopicMetadata({ topics: present.map((t) => t.name) });
+    const grow = present.filter((t) => (metadata.topics.find((m) => m.name === t.name)?.partitions.length ?? t.partitions) < t.partitions);
+    if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow.map((t) => ({ topic: t.name, count: t.partitions })) });
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: present.map((t) => ({ type: 2 /* TOPIC */, name: t.name, configEntries: configEntries(t) })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function configEntries(t: TopicDeclaration) {
+  return [
+    { name: 'retention.ms', value: String(t.retentionMs) },
+    { name: 'cleanup.policy', value: t.compacted ? 'compact' : 'delete' },
+  ];
+}
