@@ -50,6 +50,17 @@ export interface ExecutionRequested {
   readonly requestedAt: number;
 }
 
+/** The orchestrator applied a task's result to its execution (the agent pool's report, deduplicated). */
+export interface TaskOutcomeRecorded {
+  readonly executionId: string;
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly outcome: 'completed' | 'failed';
+  readonly reason: null | string;
+  /** epoch milliseconds */
+  readonly recordedAt: number;
+}
+
 /** One task of an execution's workflow: the agent type that runs it and the tasks it waits for. */
 export interface TaskSpec {
   readonly taskId: string;
@@ -120,6 +131,7 @@ export interface EventPayloads {
   'flotilla.execution.ExecutionFailed': ExecutionFailed;
   'flotilla.execution.ExecutionRejected': ExecutionRejected;
   'flotilla.execution.ExecutionRequested': ExecutionRequested;
+  'flotilla.execution.TaskOutcomeRecorded': TaskOutcomeRecorded;
   'flotilla.task.TaskCompleted': TaskCompleted;
   'flotilla.task.TaskDispatched': TaskDispatched;
   'flotilla.task.TaskFailed': TaskFailed;
@@ -135,6 +147,7 @@ export const EVENT_SCHEMAS: Readonly<Record<EventType, object>> = {
   'flotilla.execution.ExecutionFailed': {"type":"record","name":"ExecutionFailed","namespace":"flotilla.execution","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"reason","type":"string"},{"name":"failedTaskId","type":["null","string"],"default":null},{"name":"failedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.ExecutionRejected': {"type":"record","name":"ExecutionRejected","namespace":"flotilla.execution","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":["null","string"],"default":null},{"name":"reasons","type":{"type":"array","items":"string"},"doc":"Every problem found, each naming the field."},{"name":"rejectedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.ExecutionRequested': {"type":"record","name":"ExecutionRequested","namespace":"flotilla.execution","doc":"A producer asks for an execution. Optional fields are nullable so that a request missing them still decodes and is rejected with a reason.","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":["null","string"],"default":null},{"name":"kind","type":["null","string"],"default":null},{"name":"tasks","type":{"type":"array","items":{"type":"record","name":"TaskSpec","namespace":"flotilla.execution","doc":"One task of an execution's workflow: the agent type that runs it and the tasks it waits for.","fields":[{"name":"taskId","type":"string"},{"name":"agentType","type":"string","doc":"Validated by the orchestrator, not by the schema, so an unknown type becomes ExecutionRejected rather than an undecodable record."},{"name":"dependsOn","type":{"type":"array","items":"string"},"default":[]},{"name":"input","type":{"type":"map","values":"string"},"default":{}}]}},"default":[]},{"name":"contractValue","type":["null","double"],"default":null},{"name":"deadlineAt","type":["null","long"],"default":null,"doc":"epoch milliseconds"},{"name":"tier","type":["null","string"],"default":null,"doc":"standard | premium"},{"name":"requestedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.execution.TaskOutcomeRecorded': {"type":"record","name":"TaskOutcomeRecorded","namespace":"flotilla.execution","doc":"The orchestrator applied a task's result to its execution (the agent pool's report, deduplicated).","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"outcome","type":{"type":"enum","name":"TaskOutcome","symbols":["completed","failed"]}},{"name":"reason","type":["null","string"],"default":null},{"name":"recordedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.task.TaskCompleted': {"type":"record","name":"TaskCompleted","namespace":"flotilla.task","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"output","type":{"type":"map","values":"string"},"default":{}},{"name":"usage","type":{"type":"record","name":"ResourceUsage","namespace":"flotilla.task","fields":[{"name":"cpuTimeMs","type":"double"},{"name":"peakRssBytes","type":"long"},{"name":"wallTimeMs","type":"double"}]}},{"name":"completedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.task.TaskDispatched': {"type":"record","name":"TaskDispatched","namespace":"flotilla.task","doc":"The orchestrator hands one attempt of a task to the pool of its agent type (one topic per agent type).","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"input","type":{"type":"map","values":"string"},"default":{}},{"name":"dispatchedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.task.TaskFailed': {"type":"record","name":"TaskFailed","namespace":"flotilla.task","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"errorKind","type":"string","doc":"A stable kind such as timeout, exit_code or executor_error, for retry policies."},{"name":"reason","type":"string"},{"name":"usage","type":{"type":"record","name":"ResourceUsage","namespace":"flotilla.task","fields":[{"name":"cpuTimeMs","type":"double"},{"name":"peakRssBytes","type":"long"},{"name":"wallTimeMs","type":"double"}]}},{"name":"failedAt","type":"long","doc":"epoch milliseconds"}]},

@@ -17,13 +17,13 @@ export class KafkaEventContext extends BaseRpcContext<[ConsumedEvent]> {
 export class KafkaEventsTransport extends Server implements CustomTransportStrategy {
   private consumer: EventConsumer | null = null;
 
-  constructor(private readonly createConsumer: (handler: (event: ConsumedEvent) => Promise<void>) => EventConsumer) {
+  constructor(private readonly createConsumer: (handler: (event: ConsumedEvent) => Promise<void>) => Promise<EventConsumer>) {
     super();
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
-      this.consumer = this.createConsumer((event) => this.dispatch(event));
+      this.consumer = await this.createConsumer((event) => this.dispatch(event));
       await this.consumer.start();
       callback();
     } catch (error) {

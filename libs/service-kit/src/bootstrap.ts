@@ -1,0 +1,53 @@
+import 'reflect-metadata';
+import type { DynamicModule, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { CustomTransportStrategy } from '@nestjs/microservices';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Telemetry } from '@flotilla/observability';
+import { ConfigError } from './config';
+import { NestPinoLogger } from './nest-logger';
+import type { Platform } from './platform';
+
+export interface ServiceDefinition {
+  readonly platform: Platform;
+  readonly module: Type<unknown> | DynamicModule;
+  /** Event consumers exposed as Nest microservice transports (`@EventPattern` handlers). */
+  readonly transports?: readonly CustomTransportStrategy[];
+}
+
+/**
+ * Starts the platform, the HTTP server and the event transports, with graceful shutdown on SIGTERM
+ * and SIGINT. Configuration errors print the offending variables and exit with status 78 (EX_CONFIG).
+ */
+export async function runService(telemetry: Telemetry, define: () => ServiceDefinition | Promise<ServiceDefinition>): Promise<NestFastifyApplication> {
+  let definition: ServiceDefinition;
+  try {
+    definition = await define();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const { platform, module, transports = [] } = definition;
+  const { config } = platform.options;
+  try {
+    await platform.start();
+    const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter({ bodyLimit: 1_048_576 }), {
+      logger: new NestPinoLogger(platform.logger),
+      bufferLogs: false,
+    });
+    app.enableShutdownHooks();
+    for (const strategy of transports) app.connectMicroservice({ strategy }, { inheritAppConfig: true });
+    await app.startAllMicroservices();
+    await app.listen(config.HTTP_PORT, config.HTTP_HOST);
+    platform.logger.info({ url: await app.getUrl() }, `${platform.options.serviceName} started`);
+    return app;
+  } catch (error) {
+    platform.logger.fatal({ err: error }, `${platform.options.serviceName} failed to start`);
+    await platform.stop().catch(() => undefined);
+    await telemetry.shutdown().catch(() => undefined);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,127 @@
+import { deadLetterTopic, physicalTopic, topicCatalogue, type TopicSpec } from '@flotilla/contracts';
+import { PostgresEventStore, OutboxRelay, schemaName } from '@flotilla/event-store';
+import { AvroSerde, ensureTopics, EventConsumer, EventPublisher, type EventHandler, type RetryOptions } from '@flotilla/messaging';
+import { createLogger, createMetricsRegistry, type Logger, type Registry, type Telemetry } from '@flotilla/observability';
+import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { Pool } from 'pg';
+import type { PlatformConfig } from './config';
+
+export interface PlatformOptions {
+  readonly serviceName: string;
+  readonly config: PlatformConfig;
+  readonly eventSchemas: Readonly<Record<string, object>>;
+  readonly telemetry?: Telemetry;
+  /** The service's own migrations (read models, lookup tables), applied after the event store's. */
+  readonly serviceMigrationsDir?: string;
+  /** Topics beyond the shared catalogue that this service needs. */
+  readonly extraTopics?: readonly TopicSpec[];
+}
+
+export interface ConsumerSpec {
+  /** Logical consumer name inside the service; the group id is derived from it. */
+  readonly name: string;
+  readonly topics: readonly string[];
+  readonly handler: EventHandler;
+  readonly concurrencyPerPartition?: number;
+  readonly retry?: RetryOptions;
+}
+
+/**
+ * Everything a service needs from the outside world, wired once: Kafka, the registry serde, the
+ * publisher, PostgreSQL with the event store, the outbox relay, logs and metrics. Framework-free; the
+ * Nest module only exposes it.
+ */
+export class Platform {
+  readonly kafka: Kafka;
+  readonly serde: AvroSerde;
+  readonly publisher: EventPublisher;
+  readonly pool: Pool;
+  readonly store: PostgresEventStore;
+  readonly relay: OutboxRelay;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  private readonly consumers: EventConsumer[] = [];
+  private started = false;
+
+  constructor(readonly options: PlatformOptions) {
+    const { config, serviceName } = options;
+    this.logger = createLogger(serviceName, config.LOG_LEVEL);
+    this.metrics = createMetricsRegistry(serviceName);
+    this.kafka = new Kafka({
+      clientId: `flotilla-${serviceName}`,
+      brokers: config.KAFKA_BROKERS,
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry: LogEntry) => this.logger.warn({ kafka: entry.namespace, ...entry.log }, entry.log.message),
+      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
+    });
+    this.serde = AvroSerde.create(config.SCHEMA_REGISTRY_URL, options.eventSchemas);
+    this.publisher = new EventPublisher(this.kafka, this.serde);
+    this.pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+    this.pool.on('error', (error) => this.logger.error({ err: error }, 'idle PostgreSQL client failed'));
+    this.store = new PostgresEventStore(this.pool, schemaName(config.FLOTILLA_NAMESPACE ?? '', serviceName));
+    this.relay = new OutboxRelay(this.pool, this.store.schema, this.publisher, { logger: this.logger });
+  }
+
+  get namespace(): string | undefined {
+    return this.options.config.FLOTILLA_NAMESPACE;
+  }
+
+  /** Physical name of a catalogue topic in this environment. */
+  topic(logicalName: string): string {
+    return physicalTopic(this.namespace, logicalName);
+  }
+
+  groupId(consumerName: string): string {
+    return physicalTopic(this.namespace, `flotilla.${this.options.serviceName}.${consumerName}`);
+  }
+
+  /** Topics, schemas, migrations, producer and relay: everything before the first message is handled. */
+  async start(): Promise<void> {
+    const topics = [...topicCatalogue(), ...(this.options.extraTopics ?? [])];
+    await ensureTopics(this.kafka, topics.map((t) => ({ ...t, name: this.topic(t.name) })));
+    await this.serde.registerAll();
+    await this.store.migrate(this.options.serviceMigrationsDir);
+    await this.publisher.connect();
+    await this.relay.start();
+    this.started = true;
+  }
+
+  async createConsumer(spec: ConsumerSpec): Promise<EventConsumer> {
+    const groupId = this.groupId(spec.name);
+    const dlq = deadLetterTopic(groupId);
+    await ensureTopics(this.kafka, [dlq]);
+    const consumer = new EventConsumer(this.kafka, this.serde, this.publisher, {
+      groupId,
+      topics: spec.topics,
+      deadLetterTopic: dlq.name,
+      handler: spec.handler,
+      concurrencyPerPartition: spec.concurrencyPerPartition,
+      retry: spec.retry,
+      onDeadLetter: ({ topic, partition, offset, error, attempts }) =>
+        this.logger.error({ err: error, topic, partition, offset, attempts, deadLetterTopic: dlq.name }, 'message dead-lettered'),
+    });
+    this.consumers.push(consumer);
+    return consumer;
+  }
+
+  /** Graceful shutdown: stop consuming, drain the relay, close clients, flush telemetry. */
+  async stop(): Promise<void> {
+    for (const consumer of this.consumers.splice(0)) await consumer.stop().catch((error) => this.logger.warn({ err: error }, 'consumer stop failed'));
+    if (this.started) await this.relay.stop();
+    await this.publisher.disconnect().catch(() => undefined);
+    await this.pool.end().catch(() => undefined);
+    await this.options.telemetry?.shutdown().catch(() => undefined);
+  }
+
+  async isReady(): Promise<{ ready: boolean; checks: Record<string, string> }> {
+    const checks: Record<string, string> = {};
+    try {
+      await this.pool.query('SELECT 1');
+      checks.postgres = 'ok';
+    } catch (error) {
+      checks.postgres = (error as Error).message;
+    }
+    checks.started = this.started ? 'ok' : 'starting';
+    return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
+  }
+}

@@ -1,0 +1,2 @@
+/** DI tokens (Symbols, never strings). */
+export const PLATFORM = Symbol('PLATFORM');

@@ -1,0 +1,55 @@
+import { telemetry } from './instrumentation';
+import { AGENT_TYPES, EVENT_SCHEMAS, isAgentType, taskDispatchTopic } from '@flotilla/contracts';
+import { KafkaEventsTransport } from '@flotilla/messaging';
+import { loadConfig, Platform, PlatformModule, platformConfigSchema, runService } from '@flotilla/service-kit';
+import { Module } from '@nestjs/common';
+import { z } from 'zod';
+import { AGENT_POOL_SETTINGS, type AgentPoolSettings } from './agent-pool.constants';
+import { TaskRunnerHandlers } from './application/task-runner.handlers';
+import { SyntheticExecutor } from './infrastructure/executors/synthetic.executor';
+
+const agentPoolConfigSchema = platformConfigSchema.extend({
+  HTTP_PORT: platformConfigSchema.shape.HTTP_PORT.default(3002),
+  AGENT_TYPES: z
+    .string()
+    .default(AGENT_TYPES.join(','))
+    .transform((v) => v.split(',').map((t) => t.trim()).filter(Boolean))
+    .refine((types) => types.every(isAgentType), { message: `must list known agent types (${AGENT_TYPES.join(', ')})` }),
+  POOL_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(8),
+  TASK_TIMEOUT_MS: z.coerce.number().int().min(1).default(300_000),
+  SYNTHETIC_MIN_DURATION_MS: z.coerce.number().min(0).default(20),
+  SYNTHETIC_MAX_DURATION_MS: z.coerce.number().min(0).default(100),
+  SYNTHETIC_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+});
+
+void runService(telemetry, () => {
+  const config = loadConfig(agentPoolConfigSchema);
+  const platform = new Platform({ serviceName: 'agent-pool', config, eventSchemas: EVENT_SCHEMAS, telemetry });
+  const synthetic = new SyntheticExecutor({
+    minDurationMs: config.SYNTHETIC_MIN_DURATION_MS,
+    maxDurationMs: Math.max(config.SYNTHETIC_MIN_DURATION_MS, config.SYNTHETIC_MAX_DURATION_MS),
+    failureRate: config.SYNTHETIC_FAILURE_RATE,
+  });
+  const settings: AgentPoolSettings = {
+    concurrencyPerPool: config.POOL_CONCURRENCY,
+    taskTimeoutMs: config.TASK_TIMEOUT_MS,
+    executorFor: () => synthetic,
+  };
+  const transport = new KafkaEventsTransport((handler) =>
+    platform.createConsumer({
+      name: 'tasks',
+      topics: config.AGENT_TYPES.filter(isAgentType).map((t) => platform.topic(taskDispatchTopic(t).name)),
+      handler,
+      concurrencyPerPartition: config.POOL_CONCURRENCY * 4,
+    }),
+  );
+
+  @Module({
+    imports: [PlatformModule.forPlatform(platform)],
+    controllers: [TaskRunnerHandlers],
+    providers: [{ provide: AGENT_POOL_SETTINGS, useValue: settings }],
+  })
+  class AppModule {}
+
+  return { platform, module: AppModule, transports: [transport] };
+});

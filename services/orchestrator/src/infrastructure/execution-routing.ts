@@ -1,0 +1,17 @@
+import { isAgentType, taskDispatchTopic, TOPICS } from '@flotilla/contracts';
+import type { Destination } from '@flotilla/event-store';
+import type { Platform } from '@flotilla/service-kit';
+import type { ExecutionEvent } from '../domain/execution/execution';
+
+/** Lifecycle events go to the executions topic; task dispatches to their agent type's topic. All keyed by execution id. */
+export function routeExecutionEvent(platform: Platform) {
+  return (event: ExecutionEvent): Destination[] => {
+    const key = event.data.executionId;
+    if (event.type === 'flotilla.task.TaskDispatched') {
+      const agentType = event.data.agentType;
+      if (!isAgentType(agentType)) throw new TypeError(`dispatch for unknown agent type ${agentType}`);
+      return [{ topic: platform.topic(taskDispatchTopic(agentType).name), key }];
+    }
+    return [{ topic: platform.topic(TOPICS.executions.name), key }];
+  };
+}

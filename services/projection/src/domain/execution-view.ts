@@ -1,0 +1,29 @@
+/** Statuses of the executions read model; terminal ones are never overwritten by late events. */
+export type ExecutionViewStatus = 'requested' | 'running' | 'completed' | 'failed' | 'rejected';
+
+export const TERMINAL_STATUSES: readonly ExecutionViewStatus[] = ['completed', 'failed', 'rejected'];
+
+export interface TaskView {
+  readonly taskId: string;
+  readonly agentType: string | null;
+  readonly status: 'pending' | 'running' | 'completed' | 'failed';
+  readonly attempt: number;
+  readonly workerId: string | null;
+  readonly reason: string | null;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly usage: { readonly cpuTimeMs: number; readonly peakRssBytes: number; readonly wallTimeMs: number } | null;
+}
+
+export interface ExecutionView {
+  readonly executionId: string;
+  readonly customerId: string | null;
+  readonly kind: string | null;
+  readonly status: ExecutionViewStatus;
+  readonly reasons: readonly string[];
+  readonly tasks: readonly TaskView[];
+  readonly acceptedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly durationMs: number | null;
+  readonly lastEventAt: string;
+}
