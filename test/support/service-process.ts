@@ -1,0 +1,65 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { stack } from './stack';
+import { waitFor } from './wait-for';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/** One service running as a real process, as in production, so tests can SIGKILL and restart it. */
+export class ServiceProcess {
+  private child: ChildProcess | null = null;
+  private readonly logFile: string;
+
+  constructor(
+    readonly name: 'orchestrator' | 'agent-pool' | 'projection',
+    readonly port: number,
+    private readonly env: Record<string, string>,
+  ) {
+    fs.mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
+    this.logFile = path.join(ROOT, 'test-results', `${name}-${port}.log`);
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const log = fs.openSync(this.logFile, 'a');
+    this.child = spawn(process.execPath, ['-r', '@swc-node/register', `services/${this.name}/src/main.ts`], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: stack.kafkaBrokers.join(','),
+        SCHEMA_REGISTRY_URL: stack.registryUrl,
+        DATABASE_URL: stack.databaseUrl,
+        OTEL_EXPORTER_OTLP_ENDPOINT: stack.otlpEndpoint,
+        HTTP_PORT: String(this.port),
+        LOG_LEVEL: 'warn',
+        ...this.env,
+      },
+      stdio: ['ignore', log, log],
+    });
+    fs.closeSync(log);
+    const child = this.child;
+    await waitFor(`${this.name} to be ready (log: test-results/${path.basename(this.logFile)})`, async () => {
+      if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}`);
+      const response = await fetch(`${this.url}/ready`);
+      return response.ok;
+    }, { timeoutMs: 120_000, intervalMs: 250 });
+  }
+
+  /** Kills without any chance to clean up, like a crash or the OOM killer. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+    this.child = null;
+  }
+
+  async stop(): Promise<void> {
+    await this.kill('SIGTERM');
+  }
+}
