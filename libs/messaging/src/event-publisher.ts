@@ -1,4 +1,4 @@
-import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { AvroSerde } from './avro-serde';
 import { metadataToHeaders, type OutgoingEvent } from './envelope';
 
@@ -13,7 +13,15 @@ export class EventPublisher {
     kafka: Kafka,
     private readonly serde: AvroSerde,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // The Java client's murmur2 partitioner, so keys land where other Kafka clients put them.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // An idempotent producer keeps retrying rather than give up and let the caller resend out of order.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
+    });
   }
 
   connect(): Promise<void> {

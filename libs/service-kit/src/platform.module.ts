@@ -20,7 +20,8 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       controllers: [HealthController],
-      providers: [{ provide: PLATFORM, useValue: platform }, PlatformLifecycle],
+      // A factory, not useValue: Nest would otherwise serialise the whole platform to compute the module's token.
+      providers: [{ provide: PLATFORM, useFactory: () => platform }, PlatformLifecycle],
       exports: [PLATFORM],
     };
   }

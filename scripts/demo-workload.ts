@@ -1,0 +1,83 @@
+// The demo's workload: several customers submit executions of a few kinds through Kafka, as any
+// producer would; one request is invalid. Waits until every execution has an outcome in the read model.
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { EVENT_SCHEMAS, type ExecutionRequested, type TaskSpec } from '@flotilla/contracts';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+
+const task = (taskId: string, agentType: string, dependsOn: string[] = [], input: Record<string, string> = {}): TaskSpec => ({ taskId, agentType, dependsOn, input });
+
+const KINDS: Record<string, () => TaskSpec[]> = {
+  review: () => [
+    task('analysis', 'analysis'),
+    task('security_scan', 'security_scan', ['analysis']),
+    task('style_check', 'style_check', ['analysis']),
+    task('summary', 'summary', ['security_scan', 'style_check']),
+  ],
+  app_generation: () => [
+    task('req_analysis', 'req_analysis'),
+    task('arch_planning', 'arch_planning', ['req_analysis']),
+    task('code_gen', 'code_gen', ['arch_planning']),
+    task('testing', 'testing', ['code_gen']),
+    task('deployment', 'deployment', ['testing']),
+  ],
+  code_generation: () => [task('code_gen', 'code_gen', [], { prompt: 'a REST endpoint' })],
+};
+const CUSTOMERS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
+
+async function main() {
+  const kafka = new Kafka({ clientId: 'flotilla-demo', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
+  const registry = new SchemaRegistry({ host: process.env.SCHEMA_REGISTRY_URL! });
+  const { id } = await registry.register(
+    { type: SchemaType.AVRO, schema: JSON.stringify(EVENT_SCHEMAS['flotilla.execution.ExecutionRequested']) },
+    { subject: 'flotilla.execution.ExecutionRequested' },
+  );
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+
+  const requests: ExecutionRequested[] = [];
+  for (let i = 0; i < 24; i++) {
+    const kind = Object.keys(KINDS)[i % 3];
+    const tasks = KINDS[kind]();
+    // Every eighth execution has a task that fails, to show failures end to end.
+    const failing = i % 8 === 7 ? tasks.map((t, j) => (j === tasks.length - 1 ? { ...t, input: { ...t.input, fail: 'always' } } : t)) : tasks;
+    requests.push({
+      executionId: randomUUID(),
+      customerId: CUSTOMERS[i % CUSTOMERS.length],
+      kind,
+      tasks: failing,
+      contractValue: 50_000 + i * 10_000,
+      deadlineAt: Date.now() + (5 + i) * 86_400_000,
+      tier: i % 4 === 0 ? 'premium' : 'standard',
+      requestedAt: Date.now(),
+    });
+  }
+  requests.push({ ...requests[0], executionId: randomUUID(), tasks: [task('x', 'astrology')] });
+
+  await producer.send({ topic: 'flotilla.execution-requests', acks: -1, messages: await Promise.all(requests.map(async (r) => ({ key: r.executionId, value: await registry.encode(id, r) }))) });
+  await producer.disconnect();
+  console.log(`submitted ${requests.length} executions for ${CUSTOMERS.length} customers (review, app_generation, code_generation; one invalid)`);
+
+  const outcomes = new Map<string, string>();
+  const deadline = Date.now() + 180_000;
+  while (outcomes.size < requests.length && Date.now() < deadline) {
+    for (const r of requests) {
+      if (outcomes.has(r.executionId)) continue;
+      const response = await fetch(`http://127.0.0.1:3000/v1/executions/${r.executionId}`);
+      if (!response.ok) continue;
+      const view = (await response.json()) as { status: string; reasons: string[] };
+      if (['completed', 'failed', 'rejected'].includes(view.status)) {
+        outcomes.set(r.executionId, view.status);
+        console.log(`  ${view.status.padEnd(9)} ${r.customerId!.padEnd(9)} ${String(r.kind).padEnd(16)} ${r.executionId}${view.reasons.length ? `  (${view.reasons.join('; ')})` : ''}`);
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const counts = [...outcomes.values()].reduce<Record<string, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
+  console.log(`outcomes: ${JSON.stringify(counts)}${outcomes.size < requests.length ? `, ${requests.length - outcomes.size} still running` : ''}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

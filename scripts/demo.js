@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// `npm run demo`: on a fresh machine, installs what is missing, starts the native stack and the three
+// services, runs a small demo workload, and prints where to look. `npm run demo:down` stops it all.
+const { spawn, spawnSync, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const home = process.env.FLOTILLA_HOME || path.join(os.homedir(), '.flotilla');
+const demoDir = path.join(home, 'demo');
+const launcher = path.join(root, 'deploy/native/stack');
+const SERVICES = [
+  { name: 'projection', port: 3000 },
+  { name: 'orchestrator', port: 3001 },
+  { name: 'agent-pool', port: 3002, env: { SYNTHETIC_MIN_DURATION_MS: '200', SYNTHETIC_MAX_DURATION_MS: '1500', SYNTHETIC_FAILURE_RATE: '0.05', POOL_CONCURRENCY: '4' } },
+];
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
+  if (result.status !== 0) {
+    console.error(`demo: ${command} ${args.join(' ')} failed`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+function stackEnv() {
+  const env = {};
+  for (const line of execFileSync(launcher, ['env'], { encoding: 'utf8' }).split('\n')) {
+    const match = /^export ([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (match) env[match[1]] = match[2];
+  }
+  return env;
+}
+
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const pidFile = (name) => path.join(demoDir, `${name}.pid`);
+
+function down() {
+  for (const { name } of SERVICES) {
+    const file = pidFile(name);
+    if (!fs.existsSync(file)) continue;
+    const pid = Number(fs.readFileSync(file, 'utf8'));
+    if (alive(pid)) process.kill(pid, 'SIGTERM');
+    fs.rmSync(file);
+    console.log(`stopped ${name}`);
+  }
+  if (process.argv.includes('--stack')) run(launcher, ['down']);
+}
+
+async function waitReady(name, port) {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/ready`)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${name} did not become ready; see ${path.join(demoDir, `${name}.log`)}`);
+}
+
+async function up() {
+  if (!fs.existsSync(path.join(root, 'node_modules/.bin/jest'))) {
+    console.log('== installing node modules');
+    run('npm', ['ci', '--no-audit', '--no-fund']);
+  }
+  console.log('== starting the stack (Kafka, schema registry, PostgreSQL, Redis, Jaeger)');
+  run(launcher, ['up']);
+  const env = { ...process.env, ...stackEnv() };
+  fs.mkdirSync(demoDir, { recursive: true });
+
+  console.log('== starting the services');
+  // The orchestrator first: it applies the topic catalogue and registers the schemas the others share.
+  for (const service of [SERVICES[1], SERVICES[0], SERVICES[2]]) {
+    const file = pidFile(service.name);
+    if (fs.existsSync(file) && alive(Number(fs.readFileSync(file, 'utf8')))) {
+      console.log(`${service.name} already running`);
+      continue;
+    }
+    const log = fs.openSync(path.join(demoDir, `${service.name}.log`), 'a');
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', `services/${service.name}/src/main.ts`], {
+      cwd: root,
+      env: { ...env, HTTP_PORT: String(service.port), ...(service.env ?? {}) },
+      stdio: ['ignore', log, log],
+      detached: true,
+    });
+    child.unref();
+    fs.writeFileSync(file, String(child.pid));
+    await waitReady(service.name, service.port);
+    console.log(`${service.name} ready on http://127.0.0.1:${service.port}`);
+  }
+
+  console.log('== demo workload');
+  run(process.execPath, ['-r', '@swc-node/register', 'scripts/demo-workload.ts'], { env });
+
+  console.log(`
+Where to look
+  Query API       http://127.0.0.1:3000/v1/executions/<execution id>   (ids printed above)
+  Jaeger API      ${env.JAEGER_QUERY_URL}/api/traces?service=orchestrator&limit=5
+                  ${env.JAEGER_QUERY_URL}/api/traces/<trace id>   (this Jaeger build has the query API, not the web UI)
+  Metrics         http://127.0.0.1:3001/metrics  (orchestrator; 3002 agent-pool, 3000 projection)
+  Health          http://127.0.0.1:300{0,1,2}/health and /ready
+  Logs            ${demoDir}/<service>.log (JSON, with trace ids)
+  Stack           npm run stack:status
+  Stop            npm run demo:down   (add -- --stack to stop Kafka, PostgreSQL, ... too)
+`);
+}
+
+if (process.argv.includes('down')) down();
+else
+  up().catch((error) => {
+    console.error(`demo: ${error.message}`);
+    process.exit(1);
+  });
