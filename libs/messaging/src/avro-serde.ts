@@ -1,5 +1,6 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { IncompatibleSchemaError, SchemaRegistryError, UndecodableMessageError } from './errors';
+import * as avro from 'avsc';
+import { IncompatibleSchemaError, InvalidPayloadError, SchemaRegistryError, UndecodableMessageError } from './errors';
 
 /**
  * Avro in the registry's wire format (magic byte + schema id), one subject per event type
@@ -8,6 +9,7 @@ import { IncompatibleSchemaError, SchemaRegistryError, UndecodableMessageError }
  */
 export class AvroSerde {
   private readonly idsByType = new Map<string, number>();
+  private readonly writersByType = new Map<string, { id: number; header: Buffer; type: avro.Type }>();
   private readonly typesById = new Map<number, string>();
 
   constructor(
@@ -42,9 +44,24 @@ export class AvroSerde {
     }
   }
 
+  /**
+   * Frames the record as the registry's wire format. The writer schema is parsed once per type, so
+   * encoding is a synchronous avsc call after the first message.
+   */
   async encode(type: string, payload: unknown): Promise<Buffer> {
-    const id = this.idsByType.get(type) ?? (await this.register(type));
-    return this.registry.encode(id, payload);
+    let writer = this.writersByType.get(type);
+    if (!writer) {
+      const id = this.idsByType.get(type) ?? (await this.register(type));
+      const header = Buffer.alloc(5);
+      header.writeInt32BE(id, 1);
+      writer = { id, header, type: avro.Type.forSchema(this.schemasByType[type] as avro.Schema) };
+      this.writersByType.set(type, writer);
+    }
+    const invalidPaths: string[] = [];
+    if (!writer.type.isValid(payload, { errorHook: (path) => invalidPaths.push(path.join('.') || '(record)') })) {
+      throw new InvalidPayloadError(type, invalidPaths);
+    }
+    return Buffer.concat([writer.header, writer.type.toBuffer(payload)]);
   }
 
   /** Decodes a registry-framed record; anything else is an UndecodableMessageError. */

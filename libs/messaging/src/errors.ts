@@ -25,6 +25,13 @@ export class IncompatibleSchemaError extends MessagingError {
   }
 }
 
+/** A payload that does not match its event type's schema: a bug in the producer, never retriable. */
+export class InvalidPayloadError extends MessagingError {
+  constructor(type: string, readonly invalidPaths: readonly string[]) {
+    super(`payload of ${type} does not match its schema at: ${invalidPaths.join(', ')}`, 'INVALID_PAYLOAD', false);
+  }
+}
+
 export class SchemaRegistryError extends MessagingError {
   constructor(message: string, cause?: unknown) {
     super(message, 'SCHEMA_REGISTRY_UNAVAILABLE', true, { cause });
