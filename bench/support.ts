@@ -1,6 +1,6 @@
 // Shared by the benchmarks: the real stack (started like the test suite does) and small statistics.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const globalSetup: () => Promise<void> = require('../test/support/global-setup.js');
+const globalSetup: () => Promise<void> = require('../libs/testing/src/global-setup.js');
 
 export async function ensureStack(): Promise<void> {
   await globalSetup();

@@ -3,9 +3,9 @@ import { EVENT_SCHEMAS, type ExecutionRequested } from '@flotilla/contracts';
 import { DEAD_LETTER_HEADERS } from '@flotilla/messaging';
 import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
-import { readTopic, stack, testKafka, testPool, uniqueNamespace } from '../support/stack';
-import { ServiceProcess } from '../support/service-process';
-import { waitFor } from '../support/wait-for';
+import { readTopic, stack, testKafka, testPool, uniqueNamespace } from '@flotilla/testing';
+import { ServiceProcess } from '@flotilla/testing';
+import { waitFor } from '@flotilla/testing';
 
 /**
  * Black box: requests go in through Kafka from a plain kafkajs producer, answers come out of the

@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import type { Pool } from 'pg';
 import { ConcurrencyError, handleCommand, OutboxRelay, PostgresEventStore, schemaName } from '../src';
 import { ensureTopics } from '@flotilla/messaging';
-import { readTopic, stack, testKafka, testPool, uniqueNamespace } from '../../../test/support/stack';
-import { waitFor } from '../../../test/support/wait-for';
+import { readTopic, stack, testKafka, testPool, uniqueNamespace } from '@flotilla/testing';
+import { waitFor } from '@flotilla/testing';
 import { COUNTER_SCHEMA, counterDecider, type CounterEvent } from './counter.decider';
 
 const newEvent = (id: string, value: number) => ({
@@ -86,7 +86,7 @@ describe('Outbox relay after a crash between commit and publish (real PostgreSQL
 
     // A writer process commits and publishes until it is killed at an arbitrary moment.
     const root = path.resolve(__dirname, '../../..');
-    const writer = spawn(process.execPath, ['-r', '@swc-node/register', 'test/fixtures/outbox-writer.ts', schema, topic], {
+    const writer = spawn(process.execPath, ['-r', '@swc-node/register', 'libs/event-store/test/outbox-writer.fixture.ts', schema, topic], {
       cwd: root,
       env: process.env,
       stdio: ['ignore', 'pipe', 'inherit'],

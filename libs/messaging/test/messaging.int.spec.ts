@@ -1,7 +1,7 @@
 import { Kafka } from 'kafkajs';
 import { AvroSerde, DEAD_LETTER_HEADERS, ensureTopics, EventConsumer, EventPublisher, IncompatibleSchemaError, type ConsumedEvent } from '../src';
-import { readTopic, stack, testKafka, uniqueNamespace } from '../../../test/support/stack';
-import { waitFor } from '../../../test/support/wait-for';
+import { readTopic, stack, testKafka, uniqueNamespace } from '@flotilla/testing';
+import { waitFor } from '@flotilla/testing';
 
 const NOTE_V1 = {
   type: 'record',

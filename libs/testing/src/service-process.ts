@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { stack } from './stack';
 import { waitFor } from './wait-for';
 
-const ROOT = path.resolve(__dirname, '../..');
+const ROOT = path.resolve(__dirname, '../../..');
 
 /** One service running as a real process, as in production, so tests can SIGKILL and restart it. */
 export class ServiceProcess {

@@ -20,7 +20,7 @@ module.exports = async function globalSetup() {
     Object.assign(process.env, await startContainerStack());
     return;
   }
-  const launcher = path.resolve(__dirname, '../../deploy/native/stack');
+  const launcher = path.resolve(__dirname, '../../../deploy/native/stack');
   execFileSync(launcher, ['up'], { stdio: ['ignore', 'inherit', 'inherit'] });
   applyExports(execFileSync(launcher, ['env'], { encoding: 'utf8' }));
 };
