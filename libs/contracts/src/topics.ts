@@ -43,6 +43,14 @@ export const TOPICS = {
     key: 'executionId',
     description: 'Task started/completed/failed, published by agent pools',
   },
+  taskControl: {
+    name: 'flotilla.task-control',
+    partitions: 3,
+    retentionMs: RETENTION_MS.default,
+    compacted: false,
+    key: 'executionId',
+    description: 'TaskCancellationRequested: read by every agent-pool instance, apart from the dispatch topics so a cancel never waits behind the task it cancels',
+  },
 } as const satisfies Record<string, TopicSpec>;
 
 /** Task dispatches go to one topic per agent type, so a pool's backlog is that topic's consumer lag. */

@@ -1,6 +1,7 @@
 import { currentTraceContext, inSpan } from '@flotilla/observability';
 import { v7 as uuidv7 } from 'uuid';
 import { isConcurrencyError } from './errors';
+import type { PoolClient } from 'pg';
 import type { NewEvent, OutboxMessage, PostgresEventStore } from './event-store';
 
 /** A domain event: its type is the Avro record's full name, its data the record. */
@@ -35,6 +36,11 @@ export interface HandleCommandOptions<Command, Event extends DomainEvent, State>
   readonly now?: () => number;
   readonly newEventId?: () => string;
   readonly maxConflictRetries?: number;
+  /**
+   * Runs in the same transaction after the append, with each new event and the state it led to: for
+   * rows that must commit together with the events (durable timers, lookups).
+   */
+  readonly withinTransaction?: (client: PoolClient, applied: ReadonlyArray<{ readonly event: Event; readonly stateAfter: State }>) => Promise<void>;
 }
 
 export type CommandResult<Event, State> =
@@ -63,7 +69,11 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
           let state = decider.initialState;
           for (const stored of history) state = decider.evolve(state, { type: stored.eventType, data: stored.data } as Event);
           const events = decider.decide(command, state);
-          for (const event of events) state = decider.evolve(state, event);
+          const applied: { event: Event; stateAfter: State }[] = [];
+          for (const event of events) {
+            state = decider.evolve(state, event);
+            applied.push({ event, stateAfter: state });
+          }
           if (events.length === 0) return { status: 'applied' as const, events, state, version };
 
           const occurredAt = now();
@@ -88,6 +98,7 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
             })),
           );
           await store.enqueue(client, outbox);
+          await options.withinTransaction?.(client, applied);
           return { status: 'applied' as const, events, state, version: nextVersion };
         });
       } catch (error) {

@@ -24,6 +24,8 @@ export interface ConsumerSpec {
   readonly handler: EventHandler;
   readonly concurrencyPerPartition?: number;
   readonly retry?: RetryOptions;
+  /** Where a new group starts: the beginning (default) or only new messages (broadcast groups). */
+  readonly fromBeginning?: boolean;
 }
 
 /**
@@ -97,6 +99,7 @@ export class Platform {
       handler: spec.handler,
       concurrencyPerPartition: spec.concurrencyPerPartition,
       retry: spec.retry,
+      fromBeginning: spec.fromBeginning,
       onDeadLetter: ({ topic, partition, offset, error, attempts }) =>
         this.logger.error({ err: error, topic, partition, offset, attempts, deadLetterTopic: dlq.name }, 'message dead-lettered'),
     });

@@ -1,10 +1,12 @@
 import { telemetry } from './instrumentation';
-import { AGENT_TYPES, EVENT_SCHEMAS, isAgentType, taskDispatchTopic } from '@flotilla/contracts';
+import { AGENT_TYPES, EVENT_SCHEMAS, isAgentType, taskDispatchTopic, TOPICS } from '@flotilla/contracts';
 import { KafkaEventsTransport } from '@flotilla/messaging';
 import { loadConfig, Platform, PlatformModule, platformConfigSchema, runService } from '@flotilla/service-kit';
 import { Module } from '@nestjs/common';
 import { z } from 'zod';
-import { AGENT_POOL_SETTINGS, type AgentPoolSettings } from './agent-pool.constants';
+import * as os from 'node:os';
+import { AGENT_POOL_SETTINGS, RUNNING_ATTEMPTS, type AgentPoolSettings } from './agent-pool.constants';
+import { RunningAttempts } from './application/running-attempts';
 import { TaskRunnerHandlers } from './application/task-runner.handlers';
 import { SyntheticExecutor } from './infrastructure/executors/synthetic.executor';
 
@@ -17,6 +19,7 @@ const agentPoolConfigSchema = platformConfigSchema.extend({
     .refine((types) => types.every(isAgentType), { message: `must list known agent types (${AGENT_TYPES.join(', ')})` }),
   POOL_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(8),
   TASK_TIMEOUT_MS: z.coerce.number().int().min(1).default(300_000),
+  HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(50).default(5_000),
   SYNTHETIC_MIN_DURATION_MS: z.coerce.number().min(0).default(20),
   SYNTHETIC_MAX_DURATION_MS: z.coerce.number().min(0).default(100),
   SYNTHETIC_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
@@ -33,6 +36,7 @@ void runService(telemetry, () => {
   const settings: AgentPoolSettings = {
     concurrencyPerPool: config.POOL_CONCURRENCY,
     taskTimeoutMs: config.TASK_TIMEOUT_MS,
+    heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
     executorFor: () => synthetic,
   };
   const transport = new KafkaEventsTransport((handler) =>
@@ -44,12 +48,26 @@ void runService(telemetry, () => {
     }),
   );
 
+  // Every instance reads every cancellation (its own consumer group), from a topic apart from the
+  // dispatches, so a cancellation never queues behind the very task it cancels.
+  const control = new KafkaEventsTransport((handler) =>
+    platform.createConsumer({
+      name: `control.${os.hostname()}.${process.pid}`,
+      topics: [platform.topic(TOPICS.taskControl.name)],
+      handler,
+      fromBeginning: false,
+    }),
+  );
+
   @Module({
     imports: [PlatformModule.forPlatform(platform)],
     controllers: [TaskRunnerHandlers],
-    providers: [{ provide: AGENT_POOL_SETTINGS, useValue: settings }],
+    providers: [
+      { provide: AGENT_POOL_SETTINGS, useValue: settings },
+      { provide: RUNNING_ATTEMPTS, useValue: new RunningAttempts() },
+    ],
   })
   class AppModule {}
 
-  return { platform, module: AppModule, transports: [transport] };
+  return { platform, module: AppModule, transports: [transport, control] };
 });

@@ -2,12 +2,28 @@ import { telemetry } from './instrumentation';
 import { EVENT_SCHEMAS, TOPICS } from '@flotilla/contracts';
 import { KafkaEventsTransport } from '@flotilla/messaging';
 import { loadConfig, Platform, PlatformModule, platformConfigSchema, runService } from '@flotilla/service-kit';
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { loadExecutionSettings } from './infrastructure/execution-settings.loader';
+import { EXECUTION_SETTINGS } from './orchestrator.constants';
 import { OrchestratorModule } from './orchestrator.module';
 
+const orchestratorConfigSchema = platformConfigSchema.extend({
+  HTTP_PORT: platformConfigSchema.shape.HTTP_PORT.default(3001),
+  EXECUTION_SETTINGS_FILE: z.string().default(path.resolve(__dirname, '../config/execution-settings.json')),
+});
+
 void runService(telemetry, () => {
-  const config = loadConfig(platformConfigSchema.extend({ HTTP_PORT: platformConfigSchema.shape.HTTP_PORT.default(3001) }));
-  const platform = new Platform({ serviceName: 'orchestrator', config, eventSchemas: EVENT_SCHEMAS, telemetry });
+  const config = loadConfig(orchestratorConfigSchema);
+  const settings = loadExecutionSettings(config.EXECUTION_SETTINGS_FILE);
+  const platform = new Platform({
+    serviceName: 'orchestrator',
+    config,
+    eventSchemas: EVENT_SCHEMAS,
+    telemetry,
+    serviceMigrationsDir: path.resolve(__dirname, '../migrations'),
+  });
   const transport = new KafkaEventsTransport((handler) =>
     platform.createConsumer({
       name: 'executions',
@@ -16,7 +32,11 @@ void runService(telemetry, () => {
     }),
   );
 
-  @Module({ imports: [PlatformModule.forPlatform(platform), OrchestratorModule] })
+  @Global()
+  @Module({ providers: [{ provide: EXECUTION_SETTINGS, useFactory: () => settings }], exports: [EXECUTION_SETTINGS] })
+  class SettingsModule {}
+
+  @Module({ imports: [PlatformModule.forPlatform(platform), SettingsModule, OrchestratorModule] })
   class AppModule {}
 
   return { platform, module: AppModule, transports: [transport] };

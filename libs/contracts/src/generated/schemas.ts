@@ -9,6 +9,14 @@ export interface ExecutionAccepted {
   readonly acceptedAt: number;
 }
 
+export interface ExecutionCancelled {
+  readonly executionId: string;
+  readonly customerId: string;
+  readonly reason: string;
+  /** epoch milliseconds */
+  readonly cancelledAt: number;
+}
+
 export interface ExecutionCompleted {
   readonly executionId: string;
   readonly customerId: string;
@@ -61,6 +69,27 @@ export interface TaskOutcomeRecorded {
   readonly recordedAt: number;
 }
 
+/** An attempt failed and the task's retry policy allows another; the next attempt is dispatched at retryAt. */
+export interface TaskRetryScheduled {
+  readonly executionId: string;
+  readonly taskId: string;
+  readonly failedAttempt: number;
+  readonly nextAttempt: number;
+  readonly errorKind: string;
+  readonly reason: string;
+  /** epoch milliseconds */
+  readonly retryAt: number;
+}
+
+/** A task that will not run because a task it depends on failed or the execution was cancelled. */
+export interface TaskSkipped {
+  readonly executionId: string;
+  readonly taskId: string;
+  readonly reason: string;
+  /** epoch milliseconds */
+  readonly skippedAt: number;
+}
+
 /** One task of an execution's workflow: the agent type that runs it and the tasks it waits for. */
 export interface TaskSpec {
   readonly taskId: string;
@@ -70,10 +99,40 @@ export interface TaskSpec {
   readonly input: Readonly<Record<string, string>>;
 }
 
+/** The orchestrator learned that an attempt started on a worker; its start-to-close and heartbeat timeouts run from here. */
+export interface TaskStartRecorded {
+  readonly executionId: string;
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly workerId: string;
+  /** epoch milliseconds */
+  readonly startedAt: number;
+}
+
+export interface TaskTimedOut {
+  readonly executionId: string;
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly timeout: 'schedule_to_start' | 'start_to_close' | 'heartbeat';
+  /** epoch milliseconds */
+  readonly timedOutAt: number;
+}
+
 export interface ResourceUsage {
   readonly cpuTimeMs: number;
   readonly peakRssBytes: number;
   readonly wallTimeMs: number;
+}
+
+/** Tells the pool running this attempt to stop it (cancelled execution, or a timeout already gave up on it). */
+export interface TaskCancellationRequested {
+  readonly executionId: string;
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly agentType: string;
+  readonly reason: string;
+  /** epoch milliseconds */
+  readonly requestedAt: number;
 }
 
 export interface TaskCompleted {
@@ -114,6 +173,19 @@ export interface TaskFailed {
   readonly failedAt: number;
 }
 
+/** A running attempt is alive; progress in [0, 1] when the executor knows it. */
+export interface TaskHeartbeat {
+  readonly executionId: string;
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly agentType: string;
+  readonly workerId: string;
+  readonly progress: null | number;
+  readonly message: null | string;
+  /** epoch milliseconds */
+  readonly at: number;
+}
+
 export interface TaskStarted {
   readonly executionId: string;
   readonly taskId: string;
@@ -127,14 +199,21 @@ export interface TaskStarted {
 /** Payload type of every event, by its Avro full name (which is also its event type). */
 export interface EventPayloads {
   'flotilla.execution.ExecutionAccepted': ExecutionAccepted;
+  'flotilla.execution.ExecutionCancelled': ExecutionCancelled;
   'flotilla.execution.ExecutionCompleted': ExecutionCompleted;
   'flotilla.execution.ExecutionFailed': ExecutionFailed;
   'flotilla.execution.ExecutionRejected': ExecutionRejected;
   'flotilla.execution.ExecutionRequested': ExecutionRequested;
   'flotilla.execution.TaskOutcomeRecorded': TaskOutcomeRecorded;
+  'flotilla.execution.TaskRetryScheduled': TaskRetryScheduled;
+  'flotilla.execution.TaskSkipped': TaskSkipped;
+  'flotilla.execution.TaskStartRecorded': TaskStartRecorded;
+  'flotilla.execution.TaskTimedOut': TaskTimedOut;
+  'flotilla.task.TaskCancellationRequested': TaskCancellationRequested;
   'flotilla.task.TaskCompleted': TaskCompleted;
   'flotilla.task.TaskDispatched': TaskDispatched;
   'flotilla.task.TaskFailed': TaskFailed;
+  'flotilla.task.TaskHeartbeat': TaskHeartbeat;
   'flotilla.task.TaskStarted': TaskStarted;
 }
 
@@ -143,13 +222,20 @@ export type EventType = keyof EventPayloads;
 /** Self-contained Avro schema of every event, as registered in the schema registry. */
 export const EVENT_SCHEMAS: Readonly<Record<EventType, object>> = {
   'flotilla.execution.ExecutionAccepted': {"type":"record","name":"ExecutionAccepted","namespace":"flotilla.execution","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"kind","type":"string"},{"name":"tasks","type":{"type":"array","items":{"type":"record","name":"TaskSpec","namespace":"flotilla.execution","doc":"One task of an execution's workflow: the agent type that runs it and the tasks it waits for.","fields":[{"name":"taskId","type":"string"},{"name":"agentType","type":"string","doc":"Validated by the orchestrator, not by the schema, so an unknown type becomes ExecutionRejected rather than an undecodable record."},{"name":"dependsOn","type":{"type":"array","items":"string"},"default":[]},{"name":"input","type":{"type":"map","values":"string"},"default":{}}]}}},{"name":"acceptedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.execution.ExecutionCancelled': {"type":"record","name":"ExecutionCancelled","namespace":"flotilla.execution","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"reason","type":"string"},{"name":"cancelledAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.ExecutionCompleted': {"type":"record","name":"ExecutionCompleted","namespace":"flotilla.execution","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"completedAt","type":"long","doc":"epoch milliseconds"},{"name":"durationMs","type":"long"}]},
   'flotilla.execution.ExecutionFailed': {"type":"record","name":"ExecutionFailed","namespace":"flotilla.execution","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"reason","type":"string"},{"name":"failedTaskId","type":["null","string"],"default":null},{"name":"failedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.ExecutionRejected': {"type":"record","name":"ExecutionRejected","namespace":"flotilla.execution","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":["null","string"],"default":null},{"name":"reasons","type":{"type":"array","items":"string"},"doc":"Every problem found, each naming the field."},{"name":"rejectedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.ExecutionRequested': {"type":"record","name":"ExecutionRequested","namespace":"flotilla.execution","doc":"A producer asks for an execution. Optional fields are nullable so that a request missing them still decodes and is rejected with a reason.","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":["null","string"],"default":null},{"name":"kind","type":["null","string"],"default":null},{"name":"tasks","type":{"type":"array","items":{"type":"record","name":"TaskSpec","namespace":"flotilla.execution","doc":"One task of an execution's workflow: the agent type that runs it and the tasks it waits for.","fields":[{"name":"taskId","type":"string"},{"name":"agentType","type":"string","doc":"Validated by the orchestrator, not by the schema, so an unknown type becomes ExecutionRejected rather than an undecodable record."},{"name":"dependsOn","type":{"type":"array","items":"string"},"default":[]},{"name":"input","type":{"type":"map","values":"string"},"default":{}}]}},"default":[]},{"name":"contractValue","type":["null","double"],"default":null},{"name":"deadlineAt","type":["null","long"],"default":null,"doc":"epoch milliseconds"},{"name":"tier","type":["null","string"],"default":null,"doc":"standard | premium"},{"name":"requestedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.TaskOutcomeRecorded': {"type":"record","name":"TaskOutcomeRecorded","namespace":"flotilla.execution","doc":"The orchestrator applied a task's result to its execution (the agent pool's report, deduplicated).","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"outcome","type":{"type":"enum","name":"TaskOutcome","symbols":["completed","failed"]}},{"name":"reason","type":["null","string"],"default":null},{"name":"recordedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.execution.TaskRetryScheduled': {"type":"record","name":"TaskRetryScheduled","namespace":"flotilla.execution","doc":"An attempt failed and the task's retry policy allows another; the next attempt is dispatched at retryAt.","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"failedAttempt","type":"int"},{"name":"nextAttempt","type":"int"},{"name":"errorKind","type":"string"},{"name":"reason","type":"string"},{"name":"retryAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.execution.TaskSkipped': {"type":"record","name":"TaskSkipped","namespace":"flotilla.execution","doc":"A task that will not run because a task it depends on failed or the execution was cancelled.","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"reason","type":"string"},{"name":"skippedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.execution.TaskStartRecorded': {"type":"record","name":"TaskStartRecorded","namespace":"flotilla.execution","doc":"The orchestrator learned that an attempt started on a worker; its start-to-close and heartbeat timeouts run from here.","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"workerId","type":"string"},{"name":"startedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.execution.TaskTimedOut': {"type":"record","name":"TaskTimedOut","namespace":"flotilla.execution","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"timeout","type":{"type":"enum","name":"TimeoutKind","symbols":["schedule_to_start","start_to_close","heartbeat"]}},{"name":"timedOutAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.task.TaskCancellationRequested': {"type":"record","name":"TaskCancellationRequested","namespace":"flotilla.task","doc":"Tells the pool running this attempt to stop it (cancelled execution, or a timeout already gave up on it).","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"reason","type":"string"},{"name":"requestedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.task.TaskCompleted': {"type":"record","name":"TaskCompleted","namespace":"flotilla.task","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"output","type":{"type":"map","values":"string"},"default":{}},{"name":"usage","type":{"type":"record","name":"ResourceUsage","namespace":"flotilla.task","fields":[{"name":"cpuTimeMs","type":"double"},{"name":"peakRssBytes","type":"long"},{"name":"wallTimeMs","type":"double"}]}},{"name":"completedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.task.TaskDispatched': {"type":"record","name":"TaskDispatched","namespace":"flotilla.task","doc":"The orchestrator hands one attempt of a task to the pool of its agent type (one topic per agent type).","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"input","type":{"type":"map","values":"string"},"default":{}},{"name":"dispatchedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.task.TaskFailed': {"type":"record","name":"TaskFailed","namespace":"flotilla.task","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"errorKind","type":"string","doc":"A stable kind such as timeout, exit_code or executor_error, for retry policies."},{"name":"reason","type":"string"},{"name":"usage","type":{"type":"record","name":"ResourceUsage","namespace":"flotilla.task","fields":[{"name":"cpuTimeMs","type":"double"},{"name":"peakRssBytes","type":"long"},{"name":"wallTimeMs","type":"double"}]}},{"name":"failedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.task.TaskHeartbeat': {"type":"record","name":"TaskHeartbeat","namespace":"flotilla.task","doc":"A running attempt is alive; progress in [0, 1] when the executor knows it.","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"progress","type":["null","double"],"default":null},{"name":"message","type":["null","string"],"default":null},{"name":"at","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.task.TaskStarted': {"type":"record","name":"TaskStarted","namespace":"flotilla.task","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"startedAt","type":"long","doc":"epoch milliseconds"}]},
 };

@@ -1,4 +1,4 @@
-import type { ResourceUsage, TaskDispatched } from '@flotilla/contracts';
+import type { ResourceUsage, TaskCancellationRequested, TaskDispatched } from '@flotilla/contracts';
 import { TOPICS } from '@flotilla/contracts';
 import { handleCommand } from '@flotilla/event-store';
 import type { ConsumedEvent } from '@flotilla/messaging';
@@ -7,10 +7,12 @@ import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import * as os from 'node:os';
 import pLimit from 'p-limit';
+import { v7 as uuidv7 } from 'uuid';
 import { taskAttemptStreamId, type TaskAttemptCommand, type TaskAttemptEvent } from '../domain/task-attempt/task-attempt';
 import { taskAttemptDecider } from '../domain/task-attempt/task-attempt.decider';
 import type { ExecutorOutcome, TaskExecutor } from '../infrastructure/executors/task-executor';
-import { AGENT_POOL_SETTINGS, type AgentPoolSettings } from '../agent-pool.constants';
+import { AGENT_POOL_SETTINGS, RUNNING_ATTEMPTS, type AgentPoolSettings } from '../agent-pool.constants';
+import { CancelledError, RunningAttempts } from './running-attempts';
 
 /**
  * Runs dispatched tasks. Each agent type has its own bulkhead (a concurrency limit), so a pool full of
@@ -25,6 +27,7 @@ export class TaskRunnerHandlers {
   constructor(
     @Inject(PLATFORM) private readonly platform: Platform,
     @Inject(AGENT_POOL_SETTINGS) private readonly settings: AgentPoolSettings,
+    @Inject(RUNNING_ATTEMPTS) private readonly running: RunningAttempts,
   ) {}
 
   @EventPattern('flotilla.task.TaskDispatched')
@@ -33,29 +36,81 @@ export class TaskRunnerHandlers {
     const started = await this.apply(dispatch, event, { type: 'StartTask', dispatch, workerId: this.workerId, now: Date.now() }, false);
     if (started.status === 'applied' && started.state.status !== 'Running') return; // finished before a redelivery
 
-    const { outcome, usage } = await this.bulkhead(dispatch.agentType)(() => this.execute(dispatch));
+    const key = RunningAttempts.key(dispatch.executionId, dispatch.taskId, dispatch.attempt);
+    const controller = this.running.register(key);
+    let outcome: ExecutorOutcome;
+    let usage: ResourceUsage;
+    try {
+      ({ outcome, usage } = await this.bulkhead(dispatch.agentType)(() => this.execute(dispatch, controller.signal)));
+    } finally {
+      this.running.release(key);
+    }
     const command: TaskAttemptCommand = outcome.ok
       ? { type: 'CompleteTask', output: outcome.output, usage, now: Date.now() }
       : { type: 'FailTask', errorKind: outcome.errorKind, reason: outcome.reason, usage, now: Date.now() };
     await this.apply(dispatch, event, command, true);
   }
 
-  private async execute(dispatch: TaskDispatched): Promise<{ outcome: ExecutorOutcome; usage: ResourceUsage }> {
+  /** Tells the attempt to stop if it runs in this process (cancelled execution, or the orchestrator gave up on it). */
+  @EventPattern('flotilla.task.TaskCancellationRequested')
+  async onTaskCancellationRequested(@Payload() event: ConsumedEvent<TaskCancellationRequested>): Promise<void> {
+    const { executionId, taskId, attempt, reason } = event.envelope.payload;
+    if (this.running.cancel(RunningAttempts.key(executionId, taskId, attempt), reason)) {
+      this.platform.logger.info({ executionId, taskId, attempt, reason }, 'attempt cancelled');
+    }
+  }
+
+  private async execute(dispatch: TaskDispatched, cancelled: AbortSignal): Promise<{ outcome: ExecutorOutcome; usage: ResourceUsage }> {
     const executor: TaskExecutor = this.settings.executorFor(dispatch.agentType);
     const startedAt = performance.now();
     const cpuBefore = process.cpuUsage();
+    const signal = AbortSignal.any([cancelled, AbortSignal.timeout(this.settings.taskTimeoutMs)]);
+    const heartbeat = setInterval(() => void this.heartbeat(dispatch), this.settings.heartbeatIntervalMs);
     let outcome: ExecutorOutcome;
     try {
-      outcome = await executor.run(dispatch, AbortSignal.timeout(this.settings.taskTimeoutMs));
+      outcome = await executor.run(dispatch, signal);
     } catch (error) {
-      const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';
-      outcome = { ok: false, errorKind: timedOut ? 'timeout' : 'executor_error', reason: (error as Error).message };
+      const reason = signal.reason instanceof Error ? signal.reason : (error as Error);
+      const errorKind = reason instanceof CancelledError ? 'cancelled' : reason.name === 'TimeoutError' ? 'timeout' : 'executor_error';
+      outcome = { ok: false, errorKind, reason: reason.message };
+    } finally {
+      clearInterval(heartbeat);
     }
     const cpu = process.cpuUsage(cpuBefore);
     return {
       outcome,
       usage: { cpuTimeMs: (cpu.user + cpu.system) / 1000, peakRssBytes: process.memoryUsage().rss, wallTimeMs: performance.now() - startedAt },
     };
+  }
+
+  /**
+   * Liveness of a running attempt. Published directly rather than through the outbox: a heartbeat
+   * changes no state, and a lost one only matters if all of them are lost, which the timeout is for.
+   */
+  private async heartbeat(dispatch: TaskDispatched): Promise<void> {
+    const { executionId, taskId, attempt, agentType } = dispatch;
+    try {
+      await this.platform.publisher.publish([
+        {
+          topic: this.platform.topic(TOPICS.taskEvents.name),
+          key: executionId,
+          envelope: {
+            eventId: uuidv7(),
+            eventType: 'flotilla.task.TaskHeartbeat',
+            aggregateId: taskAttemptStreamId(dispatch),
+            aggregateVersion: 0,
+            occurredAt: Date.now(),
+            correlationId: executionId,
+            causationId: null,
+            traceparent: null,
+            tracestate: null,
+            payload: { executionId, taskId, attempt, agentType, workerId: this.workerId, progress: null, message: null, at: Date.now() },
+          },
+        },
+      ]);
+    } catch (error) {
+      this.platform.logger.warn({ err: error, executionId, taskId }, 'heartbeat not published');
+    }
   }
 
   private bulkhead(agentType: string) {

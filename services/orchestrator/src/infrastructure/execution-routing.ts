@@ -3,7 +3,10 @@ import type { Destination } from '@flotilla/event-store';
 import type { Platform } from '@flotilla/service-kit';
 import type { ExecutionEvent } from '../domain/execution/execution';
 
-/** Lifecycle events go to the executions topic; task dispatches to their agent type's topic. All keyed by execution id. */
+/**
+ * Lifecycle events go to the executions topic; dispatches to their agent type's topic; cancellations
+ * to the task-control topic every pool instance reads. All keyed by execution id.
+ */
 export function routeExecutionEvent(platform: Platform) {
   return (event: ExecutionEvent): Destination[] => {
     const key = event.data.executionId;
@@ -12,6 +15,7 @@ export function routeExecutionEvent(platform: Platform) {
       if (!isAgentType(agentType)) throw new TypeError(`dispatch for unknown agent type ${agentType}`);
       return [{ topic: platform.topic(taskDispatchTopic(agentType).name), key }];
     }
+    if (event.type === 'flotilla.task.TaskCancellationRequested') return [{ topic: platform.topic(TOPICS.taskControl.name), key }];
     return [{ topic: platform.topic(TOPICS.executions.name), key }];
   };
 }

@@ -1,11 +1,15 @@
 import type {
   ExecutionAccepted,
+  ExecutionCancelled,
   ExecutionCompleted,
   ExecutionFailed,
   ExecutionRejected,
   TaskCompleted,
   TaskFailed,
+  TaskRetryScheduled,
+  TaskSkipped,
   TaskStarted,
+  TaskTimedOut,
 } from '@flotilla/contracts';
 import type { ConsumedEvent } from '@flotilla/messaging';
 import { PLATFORM, type Platform } from '@flotilla/service-kit';
@@ -82,6 +86,35 @@ export class ExecutionProjectionHandlers {
     return this.project(event, (c) =>
       this.executions.updateTask(c, e.executionId, e.taskId, { status: 'failed', attempt: e.attempt, finishedAt: iso(e.failedAt), usage: e.usage, reason: `${e.errorKind}: ${e.reason}` }, e.failedAt),
     );
+  }
+
+  @EventPattern('flotilla.execution.ExecutionCancelled')
+  onCancelled(@Payload() event: ConsumedEvent<ExecutionCancelled>) {
+    const e = event.envelope.payload;
+    return this.project(event, (c) =>
+      this.executions.upsertExecution(c, { executionId: e.executionId, customerId: e.customerId, status: 'cancelled', reasons: [e.reason], finishedAt: e.cancelledAt, eventAt: e.cancelledAt }),
+    );
+  }
+
+  @EventPattern('flotilla.execution.TaskRetryScheduled')
+  onTaskRetryScheduled(@Payload() event: ConsumedEvent<TaskRetryScheduled>) {
+    const e = event.envelope.payload;
+    const at = event.envelope.occurredAt;
+    return this.project(event, (c) =>
+      this.executions.updateTask(c, e.executionId, e.taskId, { status: 'retrying', attempt: e.failedAttempt, reason: `${e.errorKind}: ${e.reason}`, nextAttemptAt: iso(e.retryAt) }, at),
+    );
+  }
+
+  @EventPattern('flotilla.execution.TaskTimedOut')
+  onTaskTimedOut(@Payload() event: ConsumedEvent<TaskTimedOut>) {
+    const e = event.envelope.payload;
+    return this.project(event, (c) => this.executions.updateTask(c, e.executionId, e.taskId, { reason: `${e.timeout.replace(/_/g, '-')} timeout of attempt ${e.attempt}` }, e.timedOutAt));
+  }
+
+  @EventPattern('flotilla.execution.TaskSkipped')
+  onTaskSkipped(@Payload() event: ConsumedEvent<TaskSkipped>) {
+    const e = event.envelope.payload;
+    return this.project(event, (c) => this.executions.updateTask(c, e.executionId, e.taskId, { status: 'skipped', reason: e.reason }, e.skippedAt));
   }
 
   /** The read-model change and the inbox record commit together: a redelivery changes nothing. */

@@ -1,15 +1,16 @@
 /** Statuses of the executions read model; terminal ones are never overwritten by late events. */
-export type ExecutionViewStatus = 'requested' | 'running' | 'completed' | 'failed' | 'rejected';
+export type ExecutionViewStatus = 'requested' | 'running' | 'completed' | 'failed' | 'rejected' | 'cancelled';
 
-export const TERMINAL_STATUSES: readonly ExecutionViewStatus[] = ['completed', 'failed', 'rejected'];
+export const TERMINAL_STATUSES: readonly ExecutionViewStatus[] = ['completed', 'failed', 'rejected', 'cancelled'];
 
 export interface TaskView {
   readonly taskId: string;
   readonly agentType: string | null;
-  readonly status: 'pending' | 'running' | 'completed' | 'failed';
+  readonly status: 'pending' | 'dispatched' | 'running' | 'retrying' | 'completed' | 'failed' | 'skipped' | 'cancelled';
   readonly attempt: number;
   readonly workerId: string | null;
   readonly reason: string | null;
+  readonly nextAttemptAt?: string | null;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
   readonly usage: { readonly cpuTimeMs: number; readonly peakRssBytes: number; readonly wallTimeMs: number } | null;

@@ -1,43 +1,72 @@
 import type { TaskSpec } from '@flotilla/contracts';
-import type { ExecutionCommand, ExecutionEvent, ExecutionState, TaskState } from './execution';
+import type { ExecutionCommand, ExecutionEvent, ExecutionState, ExecutionTimer, TaskState } from './execution';
 import { initialExecutionState } from './execution';
-import { validateExecutionRequest } from './validate-request';
+import { decideRetry, retryPolicyFor, timeoutsFor, type ExecutionSettings } from './policies';
+import { downstreamOf, resolveWorkflow, validateExecutionRequest } from './validate-request';
+
+type Running = Extract<ExecutionState, { status: 'Running' }>;
+type Command<T extends ExecutionCommand['type']> = Extract<ExecutionCommand, { type: T }>;
 
 export function decide(command: ExecutionCommand, state: ExecutionState): ExecutionEvent[] {
   switch (command.type) {
     case 'RequestExecution':
       return requestExecution(command, state);
+    case 'RecordTaskStarted':
+      return ifRunning(state, (s) => recordTaskStarted(command, s));
     case 'RecordTaskCompleted':
-      return recordTaskCompleted(command, state);
+      return ifRunning(state, (s) => recordTaskCompleted(command, s));
     case 'RecordTaskFailed':
-      return recordTaskFailed(command, state);
+      return ifRunning(state, (s) => {
+        const task = s.taskStates[command.taskId];
+        if (!isInFlight(task, command.attempt)) return [];
+        return failAttempt(s, command.taskId, command.attempt, command.errorKind, command.reason, command.settings, command.now);
+      });
+    case 'FireTimer':
+      return ifRunning(state, (s) => fireTimer(command, s));
+    case 'CancelExecution':
+      return ifRunning(state, (s) => cancelExecution(command, s));
     default:
       return assertNever(command);
   }
 }
 
-function requestExecution(command: Extract<ExecutionCommand, { type: 'RequestExecution' }>, state: ExecutionState): ExecutionEvent[] {
+function ifRunning(state: ExecutionState, decideRunning: (state: Running) => ExecutionEvent[]): ExecutionEvent[] {
+  // Anything that arrives after the execution ended (a late result, a timer) changes nothing.
+  return state.status === 'Running' ? decideRunning(state) : [];
+}
+
+function requestExecution(command: Command<'RequestExecution'>, state: ExecutionState): ExecutionEvent[] {
   // Requests are idempotent by execution id: a repeated request changes nothing.
   if (state.status !== 'NotRequested') return [];
-  const { request, now } = command;
-  const reasons = validateExecutionRequest(request);
-  if (reasons.length > 0) {
+  const { request, settings, now } = command;
+  const reasons = validateExecutionRequest(request, settings);
+  const tasks = resolveWorkflow(request, settings);
+  if (reasons.length > 0 || !tasks) {
     return [{ type: 'flotilla.execution.ExecutionRejected', data: { executionId: request.executionId, customerId: request.customerId, reasons, rejectedAt: now } }];
   }
   const customerId = request.customerId as string;
   const accepted: ExecutionEvent = {
     type: 'flotilla.execution.ExecutionAccepted',
-    data: { executionId: request.executionId, customerId, kind: request.kind as string, tasks: request.tasks, acceptedAt: now },
+    data: { executionId: request.executionId, customerId, kind: request.kind as string, tasks, acceptedAt: now },
   };
-  const roots = request.tasks.filter((t) => t.dependsOn.length === 0);
+  const roots = tasks.filter((t) => t.dependsOn.length === 0);
   return [accepted, ...roots.map((task) => dispatch(request.executionId, customerId, task, 1, now))];
 }
 
-function recordTaskCompleted(command: Extract<ExecutionCommand, { type: 'RecordTaskCompleted' }>, state: ExecutionState): ExecutionEvent[] {
-  if (state.status !== 'Running') return [];
+function recordTaskStarted(command: Command<'RecordTaskStarted'>, state: Running): ExecutionEvent[] {
   const task = state.taskStates[command.taskId];
+  if (task?.status !== 'Dispatched' || task.attempt !== command.attempt) return [];
+  return [
+    {
+      type: 'flotilla.execution.TaskStartRecorded',
+      data: { executionId: state.executionId, taskId: command.taskId, attempt: command.attempt, workerId: command.workerId, startedAt: command.now },
+    },
+  ];
+}
+
+function recordTaskCompleted(command: Command<'RecordTaskCompleted'>, state: Running): ExecutionEvent[] {
   // Only the outcome of the attempt in flight counts; late or repeated reports are ignored.
-  if (!task || task.status !== 'Dispatched' || task.attempt !== command.attempt) return [];
+  if (!isInFlight(state.taskStates[command.taskId], command.attempt)) return [];
   const events: ExecutionEvent[] = [
     {
       type: 'flotilla.execution.TaskOutcomeRecorded',
@@ -57,20 +86,78 @@ function recordTaskCompleted(command: Extract<ExecutionCommand, { type: 'RecordT
   return [...events, ...ready.map((t) => dispatch(state.executionId, state.customerId, t, 1, command.now))];
 }
 
-function recordTaskFailed(command: Extract<ExecutionCommand, { type: 'RecordTaskFailed' }>, state: ExecutionState): ExecutionEvent[] {
-  if (state.status !== 'Running') return [];
-  const task = state.taskStates[command.taskId];
-  if (!task || task.status !== 'Dispatched' || task.attempt !== command.attempt) return [];
+function fireTimer(command: Command<'FireTimer'>, state: Running): ExecutionEvent[] {
+  const { timer, settings, now } = command;
+  const task = state.taskStates[timer.taskId];
+  const spec = state.tasks.find((t) => t.taskId === timer.taskId);
+  if (!task || !spec) return [];
+  switch (timer.kind) {
+    case 'retry':
+      if (task.status !== 'RetryScheduled' || task.nextAttempt !== timer.attempt) return [];
+      return [dispatch(state.executionId, state.customerId, spec, timer.attempt, now)];
+    case 'schedule_to_start':
+      if (task.status !== 'Dispatched' || task.attempt !== timer.attempt) return [];
+      return timeOut(state, spec, timer, settings, now);
+    case 'start_to_close':
+    case 'heartbeat':
+      if (task.status !== 'Started' || task.attempt !== timer.attempt) return [];
+      return timeOut(state, spec, timer, settings, now);
+    default:
+      return assertNever(timer.kind);
+  }
+}
+
+function timeOut(state: Running, spec: TaskSpec, timer: ExecutionTimer, settings: ExecutionSettings, now: number): ExecutionEvent[] {
+  const timeout = timer.kind as 'schedule_to_start' | 'start_to_close' | 'heartbeat';
   return [
+    { type: 'flotilla.execution.TaskTimedOut', data: { executionId: state.executionId, taskId: spec.taskId, attempt: timer.attempt, timeout, timedOutAt: now } },
+    // The worker may still be running the abandoned attempt: tell it to stop.
+    cancelAttempt(state.executionId, spec, timer.attempt, `${timeout.replace(/_/g, '-')} timeout`, now),
+    ...failAttempt(state, spec.taskId, timer.attempt, 'timeout', `${timeout.replace(/_/g, '-')} timeout`, settings, now),
+  ];
+}
+
+/** An attempt failed: retry it if the task's policy allows, else fail the execution and skip what depends on it. */
+function failAttempt(state: Running, taskId: string, attempt: number, errorKind: string, reason: string, settings: ExecutionSettings, now: number): ExecutionEvent[] {
+  const spec = state.tasks.find((t) => t.taskId === taskId);
+  if (!spec) return [];
+  const decision = decideRetry(retryPolicyFor(settings, spec.agentType), attempt, errorKind);
+  if (decision.retry) {
+    return [
+      {
+        type: 'flotilla.execution.TaskRetryScheduled',
+        data: { executionId: state.executionId, taskId, failedAttempt: attempt, nextAttempt: decision.nextAttempt, errorKind, reason, retryAt: now + decision.delayMs },
+      },
+    ];
+  }
+  const failure = `task ${taskId} failed: ${errorKind}: ${reason} (${decision.why})`;
+  const events: ExecutionEvent[] = [
     {
       type: 'flotilla.execution.TaskOutcomeRecorded',
-      data: { executionId: state.executionId, taskId: command.taskId, attempt: command.attempt, outcome: 'failed', reason: command.reason, recordedAt: command.now },
-    },
-    {
-      type: 'flotilla.execution.ExecutionFailed',
-      data: { executionId: state.executionId, customerId: state.customerId, reason: `task ${command.taskId} failed: ${command.reason}`, failedTaskId: command.taskId, failedAt: command.now },
+      data: { executionId: state.executionId, taskId, attempt, outcome: 'failed', reason: `${errorKind}: ${reason} (${decision.why})`, recordedAt: now },
     },
   ];
+  for (const id of downstreamOf(state.tasks, taskId)) {
+    if (!isTerminal(state.taskStates[id])) events.push(skip(state.executionId, id, `depends on ${taskId}, which failed`, now));
+  }
+  // Other branches still running cannot make the execution succeed any more.
+  for (const t of state.tasks) {
+    const s = state.taskStates[t.taskId];
+    if (t.taskId !== taskId && (s?.status === 'Dispatched' || s?.status === 'Started')) events.push(cancelAttempt(state.executionId, t, s.attempt, failure, now));
+  }
+  events.push({ type: 'flotilla.execution.ExecutionFailed', data: { executionId: state.executionId, customerId: state.customerId, reason: failure, failedTaskId: taskId, failedAt: now } });
+  return events;
+}
+
+function cancelExecution(command: Command<'CancelExecution'>, state: Running): ExecutionEvent[] {
+  const events: ExecutionEvent[] = [];
+  for (const t of state.tasks) {
+    const s = state.taskStates[t.taskId];
+    if (s?.status === 'Dispatched' || s?.status === 'Started') events.push(cancelAttempt(state.executionId, t, s.attempt, `execution cancelled: ${command.reason}`, command.now));
+    else if (!isTerminal(s)) events.push(skip(state.executionId, t.taskId, `execution cancelled: ${command.reason}`, command.now));
+  }
+  events.push({ type: 'flotilla.execution.ExecutionCancelled', data: { executionId: state.executionId, customerId: state.customerId, reason: command.reason, cancelledAt: command.now } });
+  return events;
 }
 
 function dispatch(executionId: string, customerId: string, task: TaskSpec, attempt: number, now: number): ExecutionEvent {
@@ -78,6 +165,22 @@ function dispatch(executionId: string, customerId: string, task: TaskSpec, attem
     type: 'flotilla.task.TaskDispatched',
     data: { executionId, customerId, taskId: task.taskId, attempt, agentType: task.agentType, input: task.input, dispatchedAt: now },
   };
+}
+
+function cancelAttempt(executionId: string, task: TaskSpec, attempt: number, reason: string, now: number): ExecutionEvent {
+  return { type: 'flotilla.task.TaskCancellationRequested', data: { executionId, taskId: task.taskId, attempt, agentType: task.agentType, reason, requestedAt: now } };
+}
+
+function skip(executionId: string, taskId: string, reason: string, now: number): ExecutionEvent {
+  return { type: 'flotilla.execution.TaskSkipped', data: { executionId, taskId, reason, skippedAt: now } };
+}
+
+function isInFlight(task: TaskState | undefined, attempt: number): boolean {
+  return (task?.status === 'Dispatched' || task?.status === 'Started') && task.attempt === attempt;
+}
+
+function isTerminal(task: TaskState | undefined): boolean {
+  return task?.status === 'Completed' || task?.status === 'Failed' || task?.status === 'Skipped';
 }
 
 export function evolve(state: ExecutionState, event: ExecutionEvent): ExecutionState {
@@ -91,16 +194,52 @@ export function evolve(state: ExecutionState, event: ExecutionEvent): ExecutionS
       return { status: 'Rejected', executionId: event.data.executionId, reasons: event.data.reasons };
     case 'flotilla.task.TaskDispatched':
       return withTask(state, event.data.taskId, { status: 'Dispatched', attempt: event.data.attempt });
+    case 'flotilla.execution.TaskStartRecorded':
+      return withTask(state, event.data.taskId, { status: 'Started', attempt: event.data.attempt, workerId: event.data.workerId });
+    case 'flotilla.execution.TaskRetryScheduled':
+      return withTask(state, event.data.taskId, { status: 'RetryScheduled', failedAttempt: event.data.failedAttempt, nextAttempt: event.data.nextAttempt });
     case 'flotilla.execution.TaskOutcomeRecorded': {
       const { taskId, attempt, outcome, reason } = event.data;
       return withTask(state, taskId, outcome === 'completed' ? { status: 'Completed', attempt } : { status: 'Failed', attempt, reason: reason ?? 'unknown' });
     }
+    case 'flotilla.execution.TaskSkipped':
+      return withTask(state, event.data.taskId, { status: 'Skipped', reason: event.data.reason });
+    case 'flotilla.execution.TaskTimedOut':
+    case 'flotilla.task.TaskCancellationRequested':
+      return state;
     case 'flotilla.execution.ExecutionCompleted':
       return state.status === 'Running' ? { ...state, status: 'Completed', completedAt: event.data.completedAt } : state;
     case 'flotilla.execution.ExecutionFailed':
       return state.status === 'Running' ? { ...state, status: 'Failed', reason: event.data.reason, failedAt: event.data.failedAt } : state;
+    case 'flotilla.execution.ExecutionCancelled':
+      return state.status === 'Running' ? { ...state, status: 'Cancelled', reason: event.data.reason, cancelledAt: event.data.cancelledAt } : state;
     default:
       return assertNever(event);
+  }
+}
+
+/** The durable timers an event starts (pure): retries, and the three task timeouts. */
+export function timersFor(event: ExecutionEvent, stateAfter: ExecutionState, settings: ExecutionSettings): ExecutionTimer[] {
+  switch (event.type) {
+    case 'flotilla.task.TaskDispatched': {
+      const { scheduleToStartMs } = timeoutsFor(settings, event.data.agentType);
+      return scheduleToStartMs > 0 ? [{ kind: 'schedule_to_start', taskId: event.data.taskId, attempt: event.data.attempt, dueAt: event.data.dispatchedAt + scheduleToStartMs }] : [];
+    }
+    case 'flotilla.execution.TaskStartRecorded': {
+      if (stateAfter.status === 'NotRequested' || stateAfter.status === 'Rejected') return [];
+      const spec = stateAfter.tasks.find((t) => t.taskId === event.data.taskId);
+      if (!spec) return [];
+      const { startToCloseMs, heartbeatMs } = timeoutsFor(settings, spec.agentType);
+      const { taskId, attempt, startedAt } = event.data;
+      const timers: ExecutionTimer[] = [];
+      if (startToCloseMs > 0) timers.push({ kind: 'start_to_close', taskId, attempt, dueAt: startedAt + startToCloseMs });
+      if (heartbeatMs > 0) timers.push({ kind: 'heartbeat', taskId, attempt, dueAt: startedAt + heartbeatMs });
+      return timers;
+    }
+    case 'flotilla.execution.TaskRetryScheduled':
+      return [{ kind: 'retry', taskId: event.data.taskId, attempt: event.data.nextAttempt, dueAt: event.data.retryAt }];
+    default:
+      return [];
   }
 }
 

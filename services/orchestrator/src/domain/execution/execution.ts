@@ -1,35 +1,72 @@
 import type {
   ExecutionAccepted,
+  ExecutionCancelled,
   ExecutionCompleted,
   ExecutionFailed,
   ExecutionRejected,
   ExecutionRequested,
+  TaskCancellationRequested,
   TaskDispatched,
   TaskOutcomeRecorded,
+  TaskRetryScheduled,
+  TaskSkipped,
   TaskSpec,
+  TaskStartRecorded,
+  TaskTimedOut,
 } from '@flotilla/contracts';
+import type { ExecutionSettings } from './policies';
 
 // ---- events (type = Avro full name) ----
 export type ExecutionEvent =
   | { readonly type: 'flotilla.execution.ExecutionAccepted'; readonly data: ExecutionAccepted }
   | { readonly type: 'flotilla.execution.ExecutionRejected'; readonly data: ExecutionRejected }
   | { readonly type: 'flotilla.task.TaskDispatched'; readonly data: TaskDispatched }
+  | { readonly type: 'flotilla.execution.TaskStartRecorded'; readonly data: TaskStartRecorded }
+  | { readonly type: 'flotilla.execution.TaskTimedOut'; readonly data: TaskTimedOut }
+  | { readonly type: 'flotilla.execution.TaskRetryScheduled'; readonly data: TaskRetryScheduled }
   | { readonly type: 'flotilla.execution.TaskOutcomeRecorded'; readonly data: TaskOutcomeRecorded }
+  | { readonly type: 'flotilla.execution.TaskSkipped'; readonly data: TaskSkipped }
+  | { readonly type: 'flotilla.task.TaskCancellationRequested'; readonly data: TaskCancellationRequested }
   | { readonly type: 'flotilla.execution.ExecutionCompleted'; readonly data: ExecutionCompleted }
-  | { readonly type: 'flotilla.execution.ExecutionFailed'; readonly data: ExecutionFailed };
+  | { readonly type: 'flotilla.execution.ExecutionFailed'; readonly data: ExecutionFailed }
+  | { readonly type: 'flotilla.execution.ExecutionCancelled'; readonly data: ExecutionCancelled };
+
+export type TimerKind = 'retry' | 'schedule_to_start' | 'start_to_close' | 'heartbeat';
+
+/** A durable timer: when due, the orchestrator sends FireTimer with it to the execution. */
+export interface ExecutionTimer {
+  readonly kind: TimerKind;
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly dueAt: number;
+}
 
 // ---- commands ----
 export type ExecutionCommand =
-  | { readonly type: 'RequestExecution'; readonly request: ExecutionRequested; readonly now: number }
+  | { readonly type: 'RequestExecution'; readonly request: ExecutionRequested; readonly settings: ExecutionSettings; readonly now: number }
+  | { readonly type: 'RecordTaskStarted'; readonly taskId: string; readonly attempt: number; readonly workerId: string; readonly now: number }
   | { readonly type: 'RecordTaskCompleted'; readonly taskId: string; readonly attempt: number; readonly now: number }
-  | { readonly type: 'RecordTaskFailed'; readonly taskId: string; readonly attempt: number; readonly reason: string; readonly now: number };
+  | {
+      readonly type: 'RecordTaskFailed';
+      readonly taskId: string;
+      readonly attempt: number;
+      readonly errorKind: string;
+      readonly reason: string;
+      readonly settings: ExecutionSettings;
+      readonly now: number;
+    }
+  | { readonly type: 'FireTimer'; readonly timer: ExecutionTimer; readonly settings: ExecutionSettings; readonly now: number }
+  | { readonly type: 'CancelExecution'; readonly reason: string; readonly now: number };
 
 // ---- state ----
 export type TaskState =
   | { readonly status: 'Pending' }
   | { readonly status: 'Dispatched'; readonly attempt: number }
+  | { readonly status: 'Started'; readonly attempt: number; readonly workerId: string }
+  | { readonly status: 'RetryScheduled'; readonly failedAttempt: number; readonly nextAttempt: number }
   | { readonly status: 'Completed'; readonly attempt: number }
-  | { readonly status: 'Failed'; readonly attempt: number; readonly reason: string };
+  | { readonly status: 'Failed'; readonly attempt: number; readonly reason: string }
+  | { readonly status: 'Skipped'; readonly reason: string };
 
 interface Admitted {
   readonly executionId: string;
@@ -45,7 +82,8 @@ export type ExecutionState =
   | { readonly status: 'Rejected'; readonly executionId: string; readonly reasons: readonly string[] }
   | ({ readonly status: 'Running' } & Admitted)
   | ({ readonly status: 'Completed'; readonly completedAt: number } & Admitted)
-  | ({ readonly status: 'Failed'; readonly reason: string; readonly failedAt: number } & Admitted);
+  | ({ readonly status: 'Failed'; readonly reason: string; readonly failedAt: number } & Admitted)
+  | ({ readonly status: 'Cancelled'; readonly reason: string; readonly cancelledAt: number } & Admitted);
 
 export const initialExecutionState: ExecutionState = { status: 'NotRequested' };
 
