@@ -32,6 +32,7 @@ void runService(telemetry, () => {
     minDurationMs: config.SYNTHETIC_MIN_DURATION_MS,
     maxDurationMs: Math.max(config.SYNTHETIC_MIN_DURATION_MS, config.SYNTHETIC_MAX_DURATION_MS),
     failureRate: config.SYNTHETIC_FAILURE_RATE,
+    heartbeatEveryMs: Math.max(50, Math.floor(config.HEARTBEAT_INTERVAL_MS / 2)),
   });
   const settings: AgentPoolSettings = {
     concurrencyPerPool: config.POOL_CONCURRENCY,

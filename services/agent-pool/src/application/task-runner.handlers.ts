@@ -65,16 +65,20 @@ export class TaskRunnerHandlers {
     const startedAt = performance.now();
     const cpuBefore = process.cpuUsage();
     const signal = AbortSignal.any([cancelled, AbortSignal.timeout(this.settings.taskTimeoutMs)]);
-    const heartbeat = setInterval(() => void this.heartbeat(dispatch), this.settings.heartbeatIntervalMs);
+    // Heartbeats follow the executor's own signs of life, at most one per interval.
+    let lastHeartbeat = 0;
+    const heartbeat = (progress?: number, message?: string) => {
+      if (Date.now() - lastHeartbeat < this.settings.heartbeatIntervalMs) return;
+      lastHeartbeat = Date.now();
+      void this.heartbeat(dispatch, progress ?? null, message ?? null);
+    };
     let outcome: ExecutorOutcome;
     try {
-      outcome = await executor.run(dispatch, signal);
+      outcome = await executor.run(dispatch, { signal, heartbeat });
     } catch (error) {
       const reason = signal.reason instanceof Error ? signal.reason : (error as Error);
       const errorKind = reason instanceof CancelledError ? 'cancelled' : reason.name === 'TimeoutError' ? 'timeout' : 'executor_error';
       outcome = { ok: false, errorKind, reason: reason.message };
-    } finally {
-      clearInterval(heartbeat);
     }
     const cpu = process.cpuUsage(cpuBefore);
     return {
@@ -87,7 +91,7 @@ export class TaskRunnerHandlers {
    * Liveness of a running attempt. Published directly rather than through the outbox: a heartbeat
    * changes no state, and a lost one only matters if all of them are lost, which the timeout is for.
    */
-  private async heartbeat(dispatch: TaskDispatched): Promise<void> {
+  private async heartbeat(dispatch: TaskDispatched, progress: number | null, message: string | null): Promise<void> {
     const { executionId, taskId, attempt, agentType } = dispatch;
     try {
       await this.platform.publisher.publish([
@@ -104,7 +108,7 @@ export class TaskRunnerHandlers {
             causationId: null,
             traceparent: null,
             tracestate: null,
-            payload: { executionId, taskId, attempt, agentType, workerId: this.workerId, progress: null, message: null, at: Date.now() },
+            payload: { executionId, taskId, attempt, agentType, workerId: this.workerId, progress, message, at: Date.now() },
           },
         },
       ]);
