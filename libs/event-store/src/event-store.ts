@@ -59,6 +59,9 @@ export class PostgresEventStore {
 
   private async runMigrations(dir: string, table: string): Promise<void> {
     const client = await this.pool.connect();
+    // node-pg-migrate's own lock is one advisory lock for the whole database, and it fails rather than
+    // waits when taken: services starting together would fail. A per-schema lock, waited for, instead.
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`${this.schema}.migrations`]);
     try {
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
       await runner({
@@ -71,9 +74,10 @@ export class PostgresEventStore {
         createSchema: true,
         checkOrder: true,
         log: () => undefined,
-        noLock: false,
+        noLock: true,
       });
     } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`${this.schema}.migrations`]).catch(() => undefined);
       client.release();
     }
   }
