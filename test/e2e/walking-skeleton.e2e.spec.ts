@@ -81,9 +81,11 @@ describe('walking skeleton: orchestrator -> agent-pool -> projection', () => {
       'the trace to reach Jaeger with spans of the three services',
       async () => {
         const tags = encodeURIComponent(JSON.stringify({ 'flotilla.correlation_id': r.executionId }));
-        const found = (await (await fetch(`${stack.jaegerUrl}/api/traces?service=orchestrator&tags=${tags}&limit=5&lookback=1h`)).json()) as { data: JaegerTrace[] };
-        if (!found.data?.length) return undefined;
-        const trace = (await (await fetch(`${stack.jaegerUrl}/api/traces/${found.data[0].traceID}`)).json()) as { data: JaegerTrace[] };
+        const found = (await (await fetch(`${stack.jaegerUrl}/api/traces?service=orchestrator&tags=${tags}&limit=20&lookback=1h`)).json()) as { data: JaegerTrace[] };
+        // The trace that starts where the request was consumed must reach all three services.
+        const root = found.data?.find((t) => t.spans.some((s) => s.operationName === 'kafka.consume flotilla.execution.ExecutionRequested'));
+        if (!root) return undefined;
+        const trace = (await (await fetch(`${stack.jaegerUrl}/api/traces/${root.traceID}`)).json()) as { data: JaegerTrace[] };
         const names = new Set(Object.values(trace.data[0].processes).map((p) => p.serviceName));
         return ['orchestrator', 'agent-pool', 'projection'].every((s) => names.has(s)) ? names : undefined;
       },

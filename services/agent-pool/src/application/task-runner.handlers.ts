@@ -1,6 +1,7 @@
 import type { ResourceUsage, TaskCancellationRequested, TaskDispatched } from '@flotilla/contracts';
 import { TOPICS } from '@flotilla/contracts';
 import { handleCommand } from '@flotilla/event-store';
+import { currentTraceContext } from '@flotilla/observability';
 import type { ConsumedEvent } from '@flotilla/messaging';
 import { PLATFORM, type Platform } from '@flotilla/service-kit';
 import { Controller, Inject } from '@nestjs/common';
@@ -106,8 +107,8 @@ export class TaskRunnerHandlers {
             occurredAt: Date.now(),
             correlationId: executionId,
             causationId: null,
-            traceparent: null,
-            tracestate: null,
+            // Runs inside the dispatch's consume span (timers keep the async context), so the heartbeat joins the execution's trace.
+            ...currentTraceContext(),
             payload: { executionId, taskId, attempt, agentType, workerId: this.workerId, progress, message, at: Date.now() },
           },
         },

@@ -1,4 +1,5 @@
 import { handleCommand, type CommandResult } from '@flotilla/event-store';
+import { currentTraceContext } from '@flotilla/observability';
 import type { Platform } from '@flotilla/service-kit';
 import { executionStreamId, type ExecutionCommand, type ExecutionEvent, type ExecutionState } from '../domain/execution/execution';
 import { executionDecider, timersFor } from '../domain/execution/execution.decider';
@@ -36,7 +37,8 @@ export class ExecutionCommands {
       causationId: cause.causationId,
       inbox: cause.inboxId ? { consumer: 'orchestrator.executions', eventId: cause.inboxId } : undefined,
       withinTransaction: async (client, applied) => {
-        for (const { event, stateAfter } of applied) await this.timers.schedule(client, executionId, timersFor(event, stateAfter, this.settings));
+        const { traceparent } = currentTraceContext();
+        for (const { event, stateAfter } of applied) await this.timers.schedule(client, executionId, timersFor(event, stateAfter, this.settings), traceparent);
       },
     });
   }

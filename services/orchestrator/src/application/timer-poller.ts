@@ -1,4 +1,4 @@
-import type { Logger } from '@flotilla/observability';
+import { contextFromTraceparent, inSpan, type Logger } from '@flotilla/observability';
 import type { ExecutionCommands } from './execution-commands';
 
 /**
@@ -33,10 +33,8 @@ export class TimerPoller {
         const due = await this.executions.timers.due(Date.now(), this.options.batchSize);
         for (const timer of due) {
           const id = `timer:${timer.executionId}:${timer.taskId}:${timer.attempt}:${timer.kind}:${timer.dueAt}`;
-          await this.executions.apply(
-            timer.executionId,
-            { type: 'FireTimer', timer, settings: this.executions.settings, now: Date.now() },
-            { causationId: null, inboxId: id },
+          await inSpan(`timer.fire ${timer.kind}`, { parent: contextFromTraceparent(timer.traceparent, null), attributes: { 'flotilla.correlation_id': timer.executionId, 'flotilla.task_id': timer.taskId } }, () =>
+            this.executions.apply(timer.executionId, { type: 'FireTimer', timer, settings: this.executions.settings, now: Date.now() }, { causationId: null, inboxId: id }),
           );
           await this.executions.timers.remove(timer);
         }

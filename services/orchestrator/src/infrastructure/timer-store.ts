@@ -4,6 +4,7 @@ import type { ExecutionTimer, TimerKind } from '../domain/execution/execution';
 
 export interface DueTimer extends ExecutionTimer {
   readonly executionId: string;
+  readonly traceparent: string | null;
 }
 
 /** The orchestrator's durable timers, in its own schema. */
@@ -13,12 +14,12 @@ export class TimerStore {
     private readonly schema: string,
   ) {}
 
-  async schedule(client: PoolClient, executionId: string, timers: readonly ExecutionTimer[]): Promise<void> {
+  async schedule(client: PoolClient, executionId: string, timers: readonly ExecutionTimer[], traceparent: string | null): Promise<void> {
     for (const t of timers) {
       await client.query(
-        `INSERT INTO ${this.schema}.timers (execution_id, task_id, attempt, kind, due_at) VALUES ($1, $2, $3, $4, to_timestamp($5 / 1000.0))
+        `INSERT INTO ${this.schema}.timers (execution_id, task_id, attempt, kind, due_at, traceparent) VALUES ($1, $2, $3, $4, to_timestamp($5 / 1000.0), $6)
          ON CONFLICT (execution_id, task_id, attempt, kind) DO UPDATE SET due_at = EXCLUDED.due_at`,
-        [executionId, t.taskId, t.attempt, t.kind, t.dueAt],
+        [executionId, t.taskId, t.attempt, t.kind, t.dueAt, traceparent],
       );
     }
   }
@@ -34,11 +35,11 @@ export class TimerStore {
 
   async due(now: number, limit: number): Promise<DueTimer[]> {
     const { rows } = await this.pool.query(
-      `SELECT execution_id, task_id, attempt, kind, (extract(epoch from due_at) * 1000)::bigint AS due_ms
+      `SELECT execution_id, task_id, attempt, kind, traceparent, (extract(epoch from due_at) * 1000)::bigint AS due_ms
          FROM ${this.schema}.timers WHERE due_at <= to_timestamp($1 / 1000.0) ORDER BY due_at LIMIT $2`,
       [now, limit],
     );
-    return rows.map((r) => ({ executionId: r.execution_id, taskId: r.task_id, attempt: r.attempt, kind: r.kind as TimerKind, dueAt: Number(r.due_ms) }));
+    return rows.map((r) => ({ executionId: r.execution_id, taskId: r.task_id, attempt: r.attempt, kind: r.kind as TimerKind, dueAt: Number(r.due_ms), traceparent: r.traceparent }));
   }
 
   async remove(timer: DueTimer): Promise<void> {
