@@ -23,7 +23,9 @@ describe('execution engine: retries, timeouts, cancel, HTTP', () => {
       timeouts: { testing: { scheduleToStartMs: 60_000, startToCloseMs: 120_000, heartbeatMs: 1_500 } },
     }),
   );
-  const env = { FLOTILLA_NAMESPACE: namespace, SYNTHETIC_MIN_DURATION_MS: '5', SYNTHETIC_MAX_DURATION_MS: '20', HEARTBEAT_INTERVAL_MS: '200', EXECUTION_SETTINGS_FILE: settingsFile };
+  const executorsFile = path.join(path.dirname(settingsFile), 'executors.json');
+  fs.writeFileSync(executorsFile, JSON.stringify({ default: { type: 'synthetic' } }));
+  const env = { FLOTILLA_NAMESPACE: namespace, EXECUTORS_FILE: executorsFile, SYNTHETIC_MIN_DURATION_MS: '5', SYNTHETIC_MAX_DURATION_MS: '20', HEARTBEAT_INTERVAL_MS: '200', EXECUTION_SETTINGS_FILE: settingsFile };
   const basePort = 20_000 + Math.floor(Math.random() * 20_000);
   const orchestrator = new ServiceProcess('orchestrator', basePort, env);
   const agentPool = new ServiceProcess('agent-pool', basePort + 1, env);

@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import { AGENT_POOL_SETTINGS, RUNNING_ATTEMPTS, type AgentPoolSettings } from './agent-pool.constants';
 import { RunningAttempts } from './application/running-attempts';
 import { TaskRunnerHandlers } from './application/task-runner.handlers';
-import { SyntheticExecutor } from './infrastructure/executors/synthetic.executor';
+import * as path from 'node:path';
+import { loadExecutors } from './infrastructure/executors/executor-registry';
 
 const agentPoolConfigSchema = platformConfigSchema.extend({
   HTTP_PORT: platformConfigSchema.shape.HTTP_PORT.default(3002),
@@ -19,6 +20,7 @@ const agentPoolConfigSchema = platformConfigSchema.extend({
     .refine((types) => types.every(isAgentType), { message: `must list known agent types (${AGENT_TYPES.join(', ')})` }),
   POOL_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(8),
   TASK_TIMEOUT_MS: z.coerce.number().int().min(1).default(300_000),
+  EXECUTORS_FILE: z.string().default(path.resolve(__dirname, '../config/executors.json')),
   HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(50).default(5_000),
   SYNTHETIC_MIN_DURATION_MS: z.coerce.number().min(0).default(20),
   SYNTHETIC_MAX_DURATION_MS: z.coerce.number().min(0).default(100),
@@ -28,7 +30,7 @@ const agentPoolConfigSchema = platformConfigSchema.extend({
 void runService(telemetry, () => {
   const config = loadConfig(agentPoolConfigSchema);
   const platform = new Platform({ serviceName: 'agent-pool', config, eventSchemas: EVENT_SCHEMAS, telemetry });
-  const synthetic = new SyntheticExecutor({
+  const executorFor = loadExecutors(config.EXECUTORS_FILE, {
     minDurationMs: config.SYNTHETIC_MIN_DURATION_MS,
     maxDurationMs: Math.max(config.SYNTHETIC_MIN_DURATION_MS, config.SYNTHETIC_MAX_DURATION_MS),
     failureRate: config.SYNTHETIC_FAILURE_RATE,
@@ -38,7 +40,7 @@ void runService(telemetry, () => {
     concurrencyPerPool: config.POOL_CONCURRENCY,
     taskTimeoutMs: config.TASK_TIMEOUT_MS,
     heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
-    executorFor: () => synthetic,
+    executorFor,
   };
   const transport = new KafkaEventsTransport((handler) =>
     platform.createConsumer({

@@ -84,7 +84,12 @@ export class TaskRunnerHandlers {
     const cpu = process.cpuUsage(cpuBefore);
     return {
       outcome,
-      usage: { cpuTimeMs: (cpu.user + cpu.system) / 1000, peakRssBytes: process.memoryUsage().rss, wallTimeMs: performance.now() - startedAt },
+      // A child process measures itself; in-process executors get this process's share, an approximation.
+      usage: {
+        cpuTimeMs: outcome.usage?.cpuTimeMs ?? (cpu.user + cpu.system) / 1000,
+        peakRssBytes: outcome.usage?.peakRssBytes ?? process.memoryUsage().rss,
+        wallTimeMs: performance.now() - startedAt,
+      },
     };
   }
 

@@ -1,8 +1,14 @@
 import type { TaskDispatched } from '@flotilla/contracts';
 
+/** Resources an executor measured itself (a child process's own CPU time and peak memory). */
+export interface MeasuredUsage {
+  readonly cpuTimeMs: number;
+  readonly peakRssBytes: number;
+}
+
 export type ExecutorOutcome =
-  | { readonly ok: true; readonly output: Readonly<Record<string, string>> }
-  | { readonly ok: false; readonly errorKind: string; readonly reason: string };
+  | { readonly ok: true; readonly output: Readonly<Record<string, string>>; readonly usage?: MeasuredUsage }
+  | { readonly ok: false; readonly errorKind: string; readonly reason: string; readonly output?: Readonly<Record<string, string>>; readonly usage?: MeasuredUsage };
 
 export interface ExecutionContext {
   /** Aborted on cancellation or the pool's own time limit; the executor must stop promptly. */
