@@ -39,8 +39,10 @@ async function main() {
   for (let i = 0; i < 24; i++) {
     const kind = Object.keys(KINDS)[i % 3];
     const tasks = KINDS[kind]();
-    // Every eighth execution has a task that fails, to show failures end to end.
-    const failing = i % 8 === 7 ? tasks.map((t, j) => (j === tasks.length - 1 ? { ...t, input: { ...t.input, fail: 'always' } } : t)) : tasks;
+    // Every eighth execution has a task that always fails (retried, then the execution fails and what
+    // depends on it is skipped); every fifth has one that fails once and succeeds on its retry.
+    const steer = i % 8 === 7 ? { fail: 'always' } : i % 5 === 1 ? { fail_until_attempt: '1' } : null;
+    const failing = steer ? tasks.map((t, j) => (j === Math.floor(tasks.length / 2) ? { ...t, input: { ...t.input, ...steer } } : t)) : tasks;
     requests.push({
       executionId: randomUUID(),
       customerId: CUSTOMERS[i % CUSTOMERS.length],
@@ -57,6 +59,7 @@ async function main() {
   await producer.send({ topic: 'flotilla.execution-requests', acks: -1, messages: await Promise.all(requests.map(async (r) => ({ key: r.executionId, value: await registry.encode(id, r) }))) });
   await producer.disconnect();
   console.log(`submitted ${requests.length} executions for ${CUSTOMERS.length} customers (review, app_generation, code_generation; one invalid)`);
+  console.log('  (app_generation runs its testing task as a real child process; some tasks fail once and are retried)');
 
   const outcomes = new Map<string, string>();
   const deadline = Date.now() + 180_000;
