@@ -30,6 +30,8 @@ function step(name, command, args) {
 
 if (extraArgs.length === 0) {
   step('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+  // Nx's module-boundary rule reads the project graph, which `nx show projects` computes and caches.
+  spawnSync(bin('nx'), ['show', 'projects'], { cwd: root, stdio: 'ignore', env: { ...process.env, NX_DAEMON: 'false' } });
   step('lint', bin('eslint'), ['.']);
 }
 

@@ -147,4 +147,14 @@ describe('walking skeleton: orchestrator -> agent-pool -> projection', () => {
     expect(completions.size).toBe(200);
     expect([...completions.values()].filter((eventIds) => eventIds.size !== 1)).toEqual([]);
   });
+
+  it('exposes Prometheus metrics of executions, tasks and HTTP requests', async () => {
+    const orchestratorMetrics = await (await fetch(`${orchestrator.url}/metrics`)).text();
+    const completedCount = Number(/workflow_execution_duration_seconds_count\{[^}]*outcome="completed"[^}]*\} (\d+)/.exec(orchestratorMetrics)?.[1] ?? 0);
+    expect(completedCount).toBeGreaterThan(0); // since the restart: the executions it completed itself
+    const poolMetrics = await (await fetch(`${agentPool.url}/metrics`)).text();
+    expect(poolMetrics).toMatch(/agent_task_duration_seconds_count\{[^}]*agent_type="code_gen"[^}]*outcome="completed"[^}]*\} [1-9]/);
+    const projectionMetrics = await (await fetch(`${projection.url}/metrics`)).text();
+    expect(projectionMetrics).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/v1\/executions\/:id"[^}]*status="200"[^}]*\} [1-9]/);
+  });
 });

@@ -6,6 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { Telemetry } from '@flotilla/observability';
 import { ConfigError } from './config';
 import { NestPinoLogger } from './nest-logger';
+import { Histogram } from '@flotilla/observability';
 import type { Platform } from './platform';
 
 export interface ServiceDefinition {
@@ -39,6 +40,7 @@ export async function runService(telemetry: Telemetry, define: () => ServiceDefi
       bufferLogs: false,
     });
     app.enableShutdownHooks();
+    observeHttpLatency(app, platform);
     for (const strategy of transports) app.connectMicroservice({ strategy }, { inheritAppConfig: true });
     await app.startAllMicroservices();
     await app.listen(config.HTTP_PORT, config.HTTP_HOST);
@@ -50,4 +52,21 @@ export async function runService(telemetry: Telemetry, define: () => ServiceDefi
     await telemetry.shutdown().catch(() => undefined);
     process.exit(1);
   }
+}
+
+/** `http_request_duration_seconds{method,route,status}` for every request the service answers. */
+function observeHttpLatency(app: NestFastifyApplication, platform: Platform): void {
+  const histogram = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [platform.metrics],
+  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', async (request, reply) => {
+      histogram.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    });
 }

@@ -1,5 +1,3 @@
-import { EVENT_SCHEMAS } from '@flotilla/contracts';
-import { AvroSerde } from '@flotilla/messaging';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
@@ -36,10 +34,6 @@ export function uniqueNamespace(prefix = 't'): string {
 
 export function testKafka(clientId = 'flotilla-test'): Kafka {
   return new Kafka({ clientId, brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
-}
-
-export function testSerde(): AvroSerde {
-  return AvroSerde.create(stack.registryUrl, EVENT_SCHEMAS);
 }
 
 export function testPool(max = 5): Pool {

@@ -1,7 +1,7 @@
 import type { ResourceUsage, TaskCancellationRequested, TaskDispatched } from '@flotilla/contracts';
 import { TOPICS } from '@flotilla/contracts';
 import { handleCommand } from '@flotilla/event-store';
-import { currentTraceContext } from '@flotilla/observability';
+import { currentTraceContext, Gauge, Histogram } from '@flotilla/observability';
 import type { ConsumedEvent } from '@flotilla/messaging';
 import { PLATFORM, type Platform } from '@flotilla/service-kit';
 import { Controller, Inject } from '@nestjs/common';
@@ -24,12 +24,23 @@ import { CancelledError, RunningAttempts } from './running-attempts';
 export class TaskRunnerHandlers {
   private readonly bulkheads = new Map<string, ReturnType<typeof pLimit>>();
   private readonly workerId = `${os.hostname()}-${process.pid}`;
+  private readonly taskDurations: Histogram;
+  private readonly inFlight: Gauge;
 
   constructor(
     @Inject(PLATFORM) private readonly platform: Platform,
     @Inject(AGENT_POOL_SETTINGS) private readonly settings: AgentPoolSettings,
     @Inject(RUNNING_ATTEMPTS) private readonly running: RunningAttempts,
-  ) {}
+  ) {
+    this.taskDurations = new Histogram({
+      name: 'agent_task_duration_seconds',
+      help: 'Wall time of task attempts by agent type and outcome',
+      labelNames: ['agent_type', 'outcome'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [platform.metrics],
+    });
+    this.inFlight = new Gauge({ name: 'agent_task_in_flight', help: 'Attempts running now, by agent type', labelNames: ['agent_type'], registers: [platform.metrics] });
+  }
 
   @EventPattern('flotilla.task.TaskDispatched')
   async onTaskDispatched(@Payload() event: ConsumedEvent<TaskDispatched>): Promise<void> {
@@ -42,10 +53,18 @@ export class TaskRunnerHandlers {
     let outcome: ExecutorOutcome;
     let usage: ResourceUsage;
     try {
-      ({ outcome, usage } = await this.bulkhead(dispatch.agentType)(() => this.execute(dispatch, controller.signal)));
+      ({ outcome, usage } = await this.bulkhead(dispatch.agentType)(async () => {
+        this.inFlight.inc({ agent_type: dispatch.agentType });
+        try {
+          return await this.execute(dispatch, controller.signal);
+        } finally {
+          this.inFlight.dec({ agent_type: dispatch.agentType });
+        }
+      }));
     } finally {
       this.running.release(key);
     }
+    this.taskDurations.observe({ agent_type: dispatch.agentType, outcome: outcome.ok ? 'completed' : outcome.errorKind }, usage.wallTimeMs / 1000);
     const command: TaskAttemptCommand = outcome.ok
       ? { type: 'CompleteTask', output: outcome.output, usage, now: Date.now() }
       : { type: 'FailTask', errorKind: outcome.errorKind, reason: outcome.reason, usage, now: Date.now() };

@@ -1,5 +1,5 @@
 import { handleCommand, type CommandResult } from '@flotilla/event-store';
-import { currentTraceContext } from '@flotilla/observability';
+import { Counter, currentTraceContext, Histogram } from '@flotilla/observability';
 import type { Platform } from '@flotilla/service-kit';
 import { executionStreamId, type ExecutionCommand, type ExecutionEvent, type ExecutionState } from '../domain/execution/execution';
 import { executionDecider, timersFor } from '../domain/execution/execution.decider';
@@ -20,9 +20,56 @@ export class ExecutionCommands {
     readonly timers: TimerStore,
   ) {
     this.route = routeExecutionEvent(platform);
+    this.durations = new Histogram({
+      name: 'workflow_execution_duration_seconds',
+      help: 'Time from acceptance to completion of executions',
+      labelNames: ['outcome'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
+      registers: [platform.metrics],
+    });
+    this.outcomes = new Counter({ name: 'workflow_execution_events_total', help: 'Execution outcomes and task retries', labelNames: ['outcome'], registers: [platform.metrics] });
   }
 
-  apply(
+  private readonly durations: Histogram;
+  private readonly outcomes: Counter;
+
+  async apply(
+    executionId: string,
+    command: ExecutionCommand,
+    cause: { readonly causationId: string | null; readonly inboxId?: string },
+  ): Promise<CommandResult<ExecutionEvent, ExecutionState>> {
+    const result = await this.handle(executionId, command, cause);
+    if (result.status === 'applied') this.observe(result.events);
+    return result;
+  }
+
+  /** Metrics from what was just committed: each terminal event is observed once, by the command that made it. */
+  private observe(events: readonly ExecutionEvent[]): void {
+    for (const event of events) {
+      switch (event.type) {
+        case 'flotilla.execution.ExecutionCompleted':
+          this.durations.observe({ outcome: 'completed' }, event.data.durationMs / 1000);
+          this.outcomes.inc({ outcome: 'completed' });
+          break;
+        case 'flotilla.execution.ExecutionFailed':
+          this.outcomes.inc({ outcome: 'failed' });
+          break;
+        case 'flotilla.execution.ExecutionRejected':
+          this.outcomes.inc({ outcome: 'rejected' });
+          break;
+        case 'flotilla.execution.ExecutionCancelled':
+          this.outcomes.inc({ outcome: 'cancelled' });
+          break;
+        case 'flotilla.execution.TaskRetryScheduled':
+          this.outcomes.inc({ outcome: 'task_retry' });
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  private handle(
     executionId: string,
     command: ExecutionCommand,
     cause: { readonly causationId: string | null; readonly inboxId?: string },
