@@ -25,7 +25,14 @@ describe('execution engine: retries, timeouts, cancel, HTTP', () => {
   );
   const executorsFile = path.join(path.dirname(settingsFile), 'executors.json');
   fs.writeFileSync(executorsFile, JSON.stringify({ default: { type: 'synthetic' } }));
-  const env = { FLOTILLA_NAMESPACE: namespace, EXECUTORS_FILE: executorsFile, SYNTHETIC_MIN_DURATION_MS: '5', SYNTHETIC_MAX_DURATION_MS: '20', HEARTBEAT_INTERVAL_MS: '200', EXECUTION_SETTINGS_FILE: settingsFile };
+  const env = {
+    FLOTILLA_NAMESPACE: namespace,
+    EXECUTORS_FILE: executorsFile,
+    SYNTHETIC_MIN_DURATION_MS: '5',
+    SYNTHETIC_MAX_DURATION_MS: '20',
+    HEARTBEAT_INTERVAL_MS: '200',
+    EXECUTION_SETTINGS_FILE: settingsFile,
+  };
   const basePort = 20_000 + Math.floor(Math.random() * 20_000);
   const orchestrator = new ServiceProcess('orchestrator', basePort, env);
   const agentPool = new ServiceProcess('agent-pool', basePort + 1, env);
@@ -125,5 +132,34 @@ describe('execution engine: retries, timeouts, cancel, HTTP', () => {
     expect(((await late.json()) as { message: string }).message).toBe(`execution ${finished.executionId} is completed and can no longer be cancelled`);
     const unknown = await fetch(`${orchestrator.url}/v1/executions/${randomUUID()}/cancel`, { method: 'POST' });
     expect(unknown.status).toBe(404);
+  });
+
+  it('loses nothing and applies no task completion twice when the agent pool is SIGKILLed mid-run', async () => {
+    const bodies = Array.from({ length: 60 }, (_, i) => request([
+      { taskId: 'a', agentType: 'code_gen', input: { duration_ms: String(50 + (i % 5) * 40) } },
+      // not `testing`: this file gives that type a 1.5 s heartbeat timeout and a single attempt
+      { taskId: 'b', agentType: 'review', dependsOn: ['a'], input: { duration_ms: '30' } },
+    ]));
+    for (const body of bodies) expect((await submit(body)).status).toBe(202);
+    await waitFor('some executions to complete', async () => (await Promise.all(bodies.slice(0, 20).map((b) => view(b.executionId)))).filter((v) => v?.status === 'completed').length >= 5, { timeoutMs: 60_000 });
+    await agentPool.kill('SIGKILL');
+    await agentPool.start();
+    for (const body of bodies) await until(body.executionId, 'completed', 180_000);
+
+    // Every task's completion was applied to its execution exactly once (one distinct outcome event per task).
+    const ids = new Set<string>(bodies.map((b) => b.executionId));
+    const outcomes = new Map<string, Set<string>>();
+    await readTopic(kafka, `${namespace}.flotilla.executions`, (messages) => {
+      for (const m of messages.splice(0)) {
+        if (m.headers?.['flotilla-event-type']?.toString() !== 'flotilla.execution.TaskOutcomeRecorded' || !ids.has(m.key!.toString())) continue;
+        const eventId = m.headers['flotilla-event-id']!.toString();
+        const aggregateVersion = m.headers['flotilla-aggregate-version']!.toString();
+        const key = `${m.key!.toString()}`;
+        outcomes.set(key, (outcomes.get(key) ?? new Set()).add(`${eventId}@${aggregateVersion}`));
+      }
+      return [...ids].every((id) => (outcomes.get(id)?.size ?? 0) >= 2);
+    }, 120_000);
+    const counts = [...ids].map((id) => outcomes.get(id)?.size ?? 0);
+    expect(counts.filter((n) => n !== 2)).toEqual([]); // tasks a and b: one outcome each, never a second
   });
 });
