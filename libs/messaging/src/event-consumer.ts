@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import type { AvroSerde } from './avro-serde';
 import { CompletedPrefix } from './completed-prefix';
 import { DEAD_LETTER_HEADERS, headersToMetadata, type EventEnvelope } from './envelope';
-import { isProgrammingError, MessagingError, UndecodableMessageError } from './errors';
+import { isProgrammingError, MessagingError } from './errors';
 import type { EventPublisher } from './event-publisher';
 import { DEFAULT_RETRY, describeError, RetriesExhaustedError, withRetry, type RetryOptions } from './retry';
 import { contextFromTraceparent, inSpan, SpanKind } from '@flotilla/observability';
@@ -183,7 +183,6 @@ export class EventConsumer {
 
 function errorCode(error: unknown): string {
   if (error instanceof MessagingError) return error.code;
-  if (error instanceof UndecodableMessageError) return 'UNDECODABLE_MESSAGE';
   if (isProgrammingError(error)) return 'PROGRAMMING_ERROR';
   const code = (error as { code?: unknown })?.code;
   return typeof code === 'string' ? code : 'HANDLER_FAILED';
