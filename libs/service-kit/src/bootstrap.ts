@@ -42,8 +42,12 @@ export async function runService(telemetry: Telemetry, define: () => ServiceDefi
     app.enableShutdownHooks();
     observeHttpLatency(app, platform);
     for (const strategy of transports) app.connectMicroservice({ strategy }, { inheritAppConfig: true });
-    await app.startAllMicroservices();
+    // Listen before joining the consumer groups: joining can wait out a dead predecessor's Kafka
+    // session, and meanwhile /health answers and /ready says what it is waiting for.
     await app.listen(config.HTTP_PORT, config.HTTP_HOST);
+    platform.markConsumersJoining();
+    await app.startAllMicroservices();
+    platform.markConsumersJoined();
     platform.logger.info({ url: await app.getUrl() }, `${platform.options.serviceName} started`);
     return app;
   } catch (error) {

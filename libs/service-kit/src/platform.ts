@@ -44,6 +44,7 @@ export class Platform {
   readonly metrics: Registry;
   private readonly consumers: EventConsumer[] = [];
   private started = false;
+  private consumersState: 'not started' | 'joining' | 'ok' = 'not started';
 
   constructor(readonly options: PlatformOptions) {
     const { config, serviceName } = options;
@@ -116,6 +117,15 @@ export class Platform {
     await this.options.telemetry?.shutdown().catch(() => undefined);
   }
 
+  /** Set by the bootstrap around joining the consumer groups, which can take a Kafka session timeout. */
+  markConsumersJoining(): void {
+    this.consumersState = 'joining';
+  }
+
+  markConsumersJoined(): void {
+    this.consumersState = 'ok';
+  }
+
   async isReady(): Promise<{ ready: boolean; checks: Record<string, string> }> {
     const checks: Record<string, string> = {};
     try {
@@ -125,6 +135,7 @@ export class Platform {
       checks.postgres = (error as Error).message;
     }
     checks.started = this.started ? 'ok' : 'starting';
+    checks.consumers = this.consumersState === 'joining' ? `joining ${this.consumers.length} consumer group(s)` : this.consumersState;
     return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
   }
 }

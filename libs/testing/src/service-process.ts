@@ -35,18 +35,37 @@ export class ServiceProcess {
         DATABASE_URL: stack.databaseUrl,
         OTEL_EXPORTER_OTLP_ENDPOINT: stack.otlpEndpoint,
         HTTP_PORT: String(this.port),
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: 'info',
         ...this.env,
       },
       stdio: ['ignore', log, log],
     });
     fs.closeSync(log);
     const child = this.child;
-    await waitFor(`${this.name} to be ready (log: test-results/${path.basename(this.logFile)})`, async () => {
-      if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}`);
-      const response = await fetch(`${this.url}/ready`);
-      return response.ok;
-    }, { timeoutMs: 120_000, intervalMs: 250 });
+    const startedAt = Date.now();
+    try {
+      await waitFor(`${this.name} to be ready`, async () => {
+        if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}`);
+        const response = await fetch(`${this.url}/ready`);
+        if (!response.ok) throw new Error(`/ready answered ${response.status} ${await response.text()}`);
+        return true;
+      }, { timeoutMs: 120_000, intervalMs: 250 });
+    } catch (error) {
+      // CI keeps only the console: put the service's own account of what it was doing in the failure.
+      throw new Error(`${(error as Error).message}\n--- last lines of test-results/${path.basename(this.logFile)} ---\n${this.logTail(40)}`);
+    }
+    this.lastStartMs = Date.now() - startedAt;
+  }
+
+  /** How long the last start took until /ready answered 200. */
+  lastStartMs = 0;
+
+  private logTail(lines: number): string {
+    try {
+      return fs.readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
   }
 
   /** Kills without any chance to clean up, like a crash or the OOM killer. */
