@@ -1,10 +1,13 @@
+import type { CapacityBounds } from './domain/pool-capacity/pool-capacity';
 import type { TaskExecutor } from './infrastructure/executors/task-executor';
 
 export const AGENT_POOL_SETTINGS = Symbol('AGENT_POOL_SETTINGS');
-export const RUNNING_ATTEMPTS = Symbol('RUNNING_ATTEMPTS');
+export const AGENT_POOLS = Symbol('AGENT_POOLS');
 
 export interface AgentPoolSettings {
-  readonly concurrencyPerPool: number;
+  /** hostname-pid: names this process in heartbeats, metrics reports and capacity answers. */
+  readonly instanceId: string;
+  readonly capacityBounds: CapacityBounds;
   readonly taskTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   executorFor(agentType: string): TaskExecutor;
