@@ -1,0 +1,87 @@
+import { EVENT_SCHEMAS, type TaskDispatched } from '@flotilla/contracts';
+import { AvroSerde, EventPublisher } from '@flotilla/messaging';
+import { stack, testKafka, uniqueNamespace } from '@flotilla/testing';
+import { randomUUID } from 'node:crypto';
+import type { Consumer } from 'kafkajs';
+
+/** Test support for the agent-pool e2e specs (test/e2e/agent-pool*.e2e.spec.ts). Talks to an agent pool the way the orchestrator and the scaler do: Avro events on its topics. */
+export class PoolDriver {
+  readonly kafka = testKafka('agent-pool-e2e');
+  readonly serde = AvroSerde.create(stack.registryUrl, EVENT_SCHEMAS);
+  private readonly publisher = new EventPublisher(this.kafka, this.serde);
+
+  constructor(private readonly namespace: string) {}
+
+  topic(name: string): string {
+    return `${this.namespace}.${name}`;
+  }
+
+  connect(): Promise<void> {
+    return this.publisher.connect();
+  }
+
+  disconnect(): Promise<void> {
+    return this.publisher.disconnect();
+  }
+
+  dispatch(agentType: string, durationMs: number): TaskDispatched {
+    return { executionId: randomUUID(), customerId: 'acme', taskId: `${agentType}-task`, attempt: 1, agentType, input: { duration_ms: String(durationMs) }, dispatchedAt: Date.now() };
+  }
+
+  /** Publishes dispatches straight to the pools' topics, as the orchestrator's outbox would. */
+  send(dispatches: readonly TaskDispatched[]): Promise<void> {
+    return this.publish(dispatches.map((d) => ({ topic: `flotilla.tasks.${d.agentType}`, key: d.executionId, type: 'flotilla.task.TaskDispatched', payload: d })));
+  }
+
+  publish(events: readonly { topic: string; key: string; type: string; payload: unknown }[]): Promise<void> {
+    return this.publisher.publish(
+      events.map((e) => ({
+        topic: this.topic(e.topic),
+        key: e.key,
+        envelope: { eventId: randomUUID(), eventType: e.type, aggregateId: e.key, aggregateVersion: 1, occurredAt: Date.now(), correlationId: e.key, causationId: null, traceparent: null, tracestate: null, payload: e.payload },
+      })),
+    );
+  }
+
+  /** Follows a topic from its beginning, decoding every event into `events` as it arrives. */
+  async tail<T = Record<string, unknown>>(topic: string): Promise<TopicTail<T>> {
+    const tail = new TopicTail<T>(this.kafka.consumer({ groupId: `tail-${uniqueNamespace()}`, maxWaitTimeInMs: 100 }), this.serde);
+    await tail.start(this.topic(topic));
+    return tail;
+  }
+}
+
+export class TopicTail<T> {
+  readonly events: { readonly type: string; readonly key: string | null; readonly payload: T }[] = [];
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly serde: AvroSerde,
+  ) {}
+
+  async start(topic: string): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic, fromBeginning: true });
+    await this.consumer.run({
+      eachMessage: async ({ message }) => {
+        const { type, payload } = await this.serde.decode(message.value);
+        this.events.push({ type, key: message.key?.toString() ?? null, payload: payload as T });
+      },
+    });
+  }
+
+  of<U = T>(type: string): U[] {
+    return this.events.filter((e) => e.type === type).map((e) => e.payload as unknown as U);
+  }
+
+  stop(): Promise<void> {
+    return this.consumer.disconnect();
+  }
+}
+
+/** A gauge's value for one agent type from a service's /metrics, NaN when absent. */
+export async function gauge(url: string, name: string, agentType: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const match = new RegExp(`^${name}\\{[^}]*agent_type="${agentType}"[^}]*\\} (\\S+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : Number.NaN;
+}
