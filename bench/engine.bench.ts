@@ -20,7 +20,7 @@ interface Result {
 async function main() {
   await ensureStack();
   const namespace = uniqueNamespace('bench');
-  const env = { FLOTILLA_NAMESPACE: namespace, SYNTHETIC_MIN_DURATION_MS: '0', SYNTHETIC_MAX_DURATION_MS: '0', POOL_CONCURRENCY: '64', LOG_LEVEL: 'error' };
+  const env = { FLOTILLA_NAMESPACE: namespace, SYNTHETIC_MIN_DURATION_MS: '0', SYNTHETIC_MAX_DURATION_MS: '0', POOL_CONCURRENCY: '64', LOG_LEVEL: 'error', ADMISSION_CAPACITY: '10000', ADMISSION_PER_CUSTOMER_LIMIT: '10000' };
   const port = 40_000 + Math.floor(Math.random() * 10_000);
   const orchestrator = new ServiceProcess('orchestrator', port, env);
   const agentPool = new ServiceProcess('agent-pool', port + 1, env);

@@ -21,6 +21,9 @@ describe('execution engine: retries, timeouts, cancel, HTTP', () => {
       retryPolicies: { testing: { ...fastRetry, maximumAttempts: 1 } },
       defaultTimeouts: { scheduleToStartMs: 60_000, startToCloseMs: 120_000, heartbeatMs: 60_000 },
       timeouts: { testing: { scheduleToStartMs: 60_000, startToCloseMs: 120_000, heartbeatMs: 1_500 } },
+      // Admission is not what this file is about: room for everything it submits at once, and no
+      // circuit breaker tripping over the failures it provokes on purpose.
+      admission: { capacity: 200, perCustomerLimit: 200, circuitBreaker: { failureThreshold: 1_000 } },
     }),
   );
   const executorsFile = path.join(path.dirname(settingsFile), 'executors.json');

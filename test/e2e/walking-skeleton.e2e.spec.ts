@@ -13,7 +13,8 @@ import { waitFor } from '@flotilla/testing';
  */
 describe('walking skeleton: orchestrator -> agent-pool -> projection', () => {
   const namespace = uniqueNamespace('e2e');
-  const env = { FLOTILLA_NAMESPACE: namespace, SYNTHETIC_MIN_DURATION_MS: '5', SYNTHETIC_MAX_DURATION_MS: '30' };
+  // Admission at a capacity of 20 (default per-customer cap): the 200 executions queue and drain through it.
+  const env = { FLOTILLA_NAMESPACE: namespace, SYNTHETIC_MIN_DURATION_MS: '5', SYNTHETIC_MAX_DURATION_MS: '30', ADMISSION_CAPACITY: '20' };
   const basePort = 20_000 + Math.floor(Math.random() * 20_000);
   const orchestrator = new ServiceProcess('orchestrator', basePort, env);
   const agentPool = new ServiceProcess('agent-pool', basePort + 1, env);

@@ -81,12 +81,24 @@ export class Platform {
   /** Topics, schemas, migrations, producer and relay: everything before the first message is handled. */
   async start(): Promise<void> {
     const topics = [...topicCatalogue(), ...(this.options.extraTopics ?? [])];
-    await ensureTopics(this.kafka, topics.map((t) => ({ ...t, name: this.topic(t.name) })));
-    await this.serde.registerAll();
-    await this.store.migrate(this.options.serviceMigrationsDir);
-    await this.publisher.connect();
-    await this.relay.start();
+    // Each step is logged with its duration: a start that hangs says where.
+    await this.step('topics applied', () => ensureTopics(this.kafka, topics.map((t) => ({ ...t, name: this.topic(t.name) }))));
+    await this.step('schemas registered', () => this.serde.registerAll());
+    await this.step('database migrated', () => this.store.migrate(this.options.serviceMigrationsDir));
+    await this.step('producer connected', () => this.publisher.connect());
+    await this.step('outbox relay started', () => this.relay.start());
     this.started = true;
+  }
+
+  private async step(done: string, work: () => Promise<unknown>): Promise<void> {
+    const startedAt = Date.now();
+    const slow = setTimeout(() => this.logger.warn({ step: done }, `start-up step still running after 10 s: ${done.replace(/ \w+$/, '')}`), 10_000);
+    try {
+      await work();
+    } finally {
+      clearTimeout(slow);
+    }
+    this.logger.info({ ms: Date.now() - startedAt }, done);
   }
 
   async createConsumer(spec: ConsumerSpec): Promise<EventConsumer> {

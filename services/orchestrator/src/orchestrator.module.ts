@@ -1,36 +1,61 @@
 import { Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { PLATFORM, type Platform } from '@flotilla/service-kit';
+import { AdmissionCommands } from './application/admission-commands';
+import { AdmissionEventHandlers } from './application/admission.handlers';
+import { Admitter } from './application/admitter';
 import { ExecutionCommands } from './application/execution-commands';
 import { ExecutionEventHandlers } from './application/execution.handlers';
 import { TimerPoller } from './application/timer-poller';
 import type { ExecutionSettings } from './domain/execution/policies';
+import { AdmissionController } from './http/admission.controller';
 import { ExecutionsController } from './http/executions.controller';
+import { AdmissionStore } from './infrastructure/admission-store';
 import { TimerStore } from './infrastructure/timer-store';
-import { EXECUTION_COMMANDS, EXECUTION_SETTINGS } from './orchestrator.constants';
+import { ADMISSION_COMMANDS, ADMITTER, EXECUTION_COMMANDS, EXECUTION_SETTINGS } from './orchestrator.constants';
 
 const TIMER_POLLER = Symbol('TIMER_POLLER');
+const ADMISSION_STORE = Symbol('ADMISSION_STORE');
 
-class TimerPollerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(@Inject(TIMER_POLLER) private readonly poller: TimerPoller) {}
+/** The background loops: durable timers and admission rounds. */
+class BackgroundLoops implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(TIMER_POLLER) private readonly poller: TimerPoller,
+    @Inject(ADMITTER) private readonly admitter: Admitter,
+  ) {}
   onApplicationBootstrap() {
     this.poller.start();
+    this.admitter.start();
   }
   // Runs before the platform closes the database pool (Nest calls shutdown hooks in reverse module order).
   async onApplicationShutdown() {
-    await this.poller.stop();
+    await Promise.all([this.poller.stop(), this.admitter.stop()]);
   }
 }
 
 @Module({
-  controllers: [ExecutionEventHandlers, ExecutionsController],
+  controllers: [ExecutionEventHandlers, AdmissionEventHandlers, ExecutionsController, AdmissionController],
   providers: [
+    { provide: ADMISSION_STORE, inject: [PLATFORM], useFactory: (platform: Platform) => new AdmissionStore(platform.pool, platform.store.schema) },
     {
       provide: EXECUTION_COMMANDS,
-      inject: [PLATFORM, EXECUTION_SETTINGS],
-      useFactory: (platform: Platform, settings: ExecutionSettings) => new ExecutionCommands(platform, settings, new TimerStore(platform.pool, platform.store.schema)),
+      inject: [PLATFORM, EXECUTION_SETTINGS, ADMISSION_STORE],
+      useFactory: (platform: Platform, settings: ExecutionSettings, admission: AdmissionStore) =>
+        new ExecutionCommands(platform, settings, new TimerStore(platform.pool, platform.store.schema), admission),
     },
+    {
+      provide: ADMITTER,
+      inject: [PLATFORM, EXECUTION_COMMANDS, ADMISSION_STORE],
+      useFactory: (platform: Platform, executions: ExecutionCommands, store: AdmissionStore) => {
+        let admitter: Admitter | undefined;
+        const admission = new AdmissionCommands(platform, store, () => admitter?.nudge());
+        admitter = new Admitter(platform, executions, admission, store, platform.logger);
+        executions.onAdmissionChange(() => admitter?.nudge());
+        return admitter;
+      },
+    },
+    { provide: ADMISSION_COMMANDS, inject: [ADMITTER], useFactory: (admitter: Admitter) => admitter.commands },
     { provide: TIMER_POLLER, inject: [EXECUTION_COMMANDS, PLATFORM], useFactory: (commands: ExecutionCommands, platform: Platform) => new TimerPoller(commands, platform.logger) },
-    TimerPollerLifecycle,
+    BackgroundLoops,
   ],
 })
 export class OrchestratorModule {}

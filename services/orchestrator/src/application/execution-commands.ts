@@ -5,6 +5,7 @@ import { executionStreamId, type ExecutionCommand, type ExecutionEvent, type Exe
 import { executionDecider, timersFor } from '../domain/execution/execution.decider';
 import type { ExecutionSettings } from '../domain/execution/policies';
 import { routeExecutionEvent } from '../infrastructure/execution-routing';
+import type { AdmissionStore } from '../infrastructure/admission-store';
 import type { TimerStore } from '../infrastructure/timer-store';
 
 /**
@@ -18,6 +19,7 @@ export class ExecutionCommands {
     private readonly platform: Platform,
     readonly settings: ExecutionSettings,
     readonly timers: TimerStore,
+    readonly admission: AdmissionStore,
   ) {
     this.route = routeExecutionEvent(platform);
     this.durations = new Histogram({
@@ -39,8 +41,18 @@ export class ExecutionCommands {
     cause: { readonly causationId: string | null; readonly inboxId?: string },
   ): Promise<CommandResult<ExecutionEvent, ExecutionState>> {
     const result = await this.handle(executionId, command, cause);
-    if (result.status === 'applied') this.observe(result.events);
+    if (result.status === 'applied') {
+      this.observe(result.events);
+      if (result.events.some(changesAdmission)) for (const listener of this.admissionListeners) listener();
+    }
     return result;
+  }
+
+  private readonly admissionListeners: Array<() => void> = [];
+
+  /** Called after a command committed an event that queued an execution or freed a slot. */
+  onAdmissionChange(listener: () => void): void {
+    this.admissionListeners.push(listener);
   }
 
   /** Metrics from what was just committed: each terminal event is observed once, by the command that made it. */
@@ -85,8 +97,24 @@ export class ExecutionCommands {
       inbox: cause.inboxId ? { consumer: 'orchestrator.executions', eventId: cause.inboxId } : undefined,
       withinTransaction: async (client, applied) => {
         const { traceparent } = currentTraceContext();
-        for (const { event, stateAfter } of applied) await this.timers.schedule(client, executionId, timersFor(event, stateAfter, this.settings), traceparent);
+        for (const { event, stateAfter } of applied) {
+          await this.timers.schedule(client, executionId, timersFor(event, stateAfter, this.settings), traceparent);
+          await this.admission.applyExecutionEvent(client, event, traceparent);
+        }
       },
     });
+  }
+}
+
+function changesAdmission(event: ExecutionEvent): boolean {
+  switch (event.type) {
+    case 'flotilla.execution.ExecutionQueued':
+    case 'flotilla.execution.ExecutionCompleted':
+    case 'flotilla.execution.ExecutionFailed':
+    case 'flotilla.execution.ExecutionCancelled':
+    case 'flotilla.execution.ExecutionRejected':
+      return true;
+    default:
+      return false;
   }
 }

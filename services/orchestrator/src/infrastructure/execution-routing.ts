@@ -4,11 +4,13 @@ import type { Platform } from '@flotilla/service-kit';
 import type { ExecutionEvent } from '../domain/execution/execution';
 
 /**
- * Lifecycle events go to the executions topic; dispatches to their agent type's topic; cancellations
+ * Lifecycle events (queueing, admission and SLA violations included) go to the executions topic; alerts to the alerts topic; dispatches to their agent type's topic; cancellations
  * to the task-control topic every pool instance reads. All keyed by execution id.
  */
 export function routeExecutionEvent(platform: Platform) {
   return (event: ExecutionEvent): Destination[] => {
+    // Alerts go to the one alerts topic every consumer of alerts reads, keyed by customer.
+    if (event.type === 'flotilla.alert.AlertRaised') return [{ topic: platform.topic(TOPICS.alerts.name), key: event.data.customerId ?? 'platform' }];
     const key = event.data.executionId;
     if (event.type === 'flotilla.task.TaskDispatched') {
       const agentType = event.data.agentType;

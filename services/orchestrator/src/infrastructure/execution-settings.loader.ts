@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_ADMISSION_POLICY as D } from '../domain/admission/admission-policy';
 import type { ExecutionSettings } from '../domain/execution/policies';
 
 const retryPolicy = z.object({
@@ -12,19 +13,45 @@ const retryPolicy = z.object({
 const timeouts = z.object({ scheduleToStartMs: z.number().int().min(0), startToCloseMs: z.number().int().min(0), heartbeatMs: z.number().int().min(0) });
 const taskSpec = z.object({ taskId: z.string().min(1), agentType: z.string().min(1), dependsOn: z.array(z.string()).default([]), input: z.record(z.string()).default({}) });
 
+const admission = z
+  .object({
+    capacity: z.number().int().min(1).max(10_000).default(D.capacity),
+    perCustomerLimit: z.number().int().min(1).default(D.perCustomerLimit),
+    customerLimits: z.record(z.number().int().min(1)).default({}),
+    agingPointsPerMinute: z.number().min(0).default(D.agingPointsPerMinute),
+    queueSlaMs: z.number().int().min(1).default(D.queueSlaMs),
+    circuitBreaker: z
+      .object({
+        failureThreshold: z.number().int().min(1).default(D.circuitBreaker.failureThreshold),
+        coolOffMs: z.number().int().min(0).default(D.circuitBreaker.coolOffMs),
+        whileOpen: z.enum(['hold', 'reject']).default(D.circuitBreaker.whileOpen),
+      })
+      .default({}),
+  })
+  .default({});
+
 const settingsSchema = z.object({
   workflows: z.record(z.array(taskSpec).min(1)),
   defaultRetryPolicy: retryPolicy,
   retryPolicies: z.record(retryPolicy).default({}),
   defaultTimeouts: timeouts,
   timeouts: z.record(timeouts).default({}),
+  admission,
 });
 
 /** Reads and validates the workflows and task policies; a bad file stops the orchestrator with the path of each problem. */
-export function loadExecutionSettings(file: string): ExecutionSettings {
+export function loadExecutionSettings(file: string, overrides: { readonly capacity?: number; readonly perCustomerLimit?: number } = {}): ExecutionSettings {
   const parsed = settingsSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
   if (!parsed.success) {
     throw new Error(`invalid execution settings in ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
   }
-  return parsed.data;
+  const settings = parsed.data;
+  return {
+    ...settings,
+    admission: {
+      ...settings.admission,
+      capacity: overrides.capacity ?? settings.admission.capacity,
+      perCustomerLimit: overrides.perCustomerLimit ?? settings.admission.perCustomerLimit,
+    },
+  };
 }

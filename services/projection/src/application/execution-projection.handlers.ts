@@ -1,5 +1,6 @@
 import type {
   ExecutionAccepted,
+  ExecutionAdmitted,
   ExecutionCancelled,
   ExecutionCompleted,
   ExecutionFailed,
@@ -36,8 +37,14 @@ export class ExecutionProjectionHandlers {
       e.tasks.map((t) => [t.taskId, { taskId: t.taskId, agentType: t.agentType, status: 'pending' as const, attempt: 0 }]),
     );
     return this.project(event, (c) =>
-      this.executions.upsertExecution(c, { executionId: e.executionId, customerId: e.customerId, kind: e.kind, status: 'running', tasks, acceptedAt: e.acceptedAt, eventAt: e.acceptedAt }),
+      this.executions.upsertExecution(c, { executionId: e.executionId, customerId: e.customerId, kind: e.kind, status: 'queued', tasks, acceptedAt: e.acceptedAt, eventAt: e.acceptedAt }),
     );
+  }
+
+  @EventPattern('flotilla.execution.ExecutionAdmitted')
+  onAdmitted(@Payload() event: ConsumedEvent<ExecutionAdmitted>) {
+    const e = event.envelope.payload;
+    return this.project(event, (c) => this.executions.upsertExecution(c, { executionId: e.executionId, customerId: e.customerId, status: 'running', eventAt: e.admittedAt }));
   }
 
   @EventPattern('flotilla.execution.ExecutionRejected')

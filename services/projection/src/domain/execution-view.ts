@@ -1,5 +1,5 @@
 /** Statuses of the executions read model; terminal ones are never overwritten by late events. */
-export type ExecutionViewStatus = 'requested' | 'running' | 'completed' | 'failed' | 'rejected' | 'cancelled';
+export type ExecutionViewStatus = 'requested' | 'queued' | 'running' | 'completed' | 'failed' | 'rejected' | 'cancelled';
 
 export const TERMINAL_STATUSES: readonly ExecutionViewStatus[] = ['completed', 'failed', 'rejected', 'cancelled'];
 

@@ -1,10 +1,12 @@
 import type { TaskSpec } from '@flotilla/contracts';
 import type { ExecutionCommand, ExecutionEvent, ExecutionState, ExecutionTimer, TaskState } from './execution';
 import { initialExecutionState } from './execution';
+import { basePriority } from '../admission/priority';
 import { decideRetry, retryPolicyFor, timeoutsFor, type ExecutionSettings } from './policies';
 import { downstreamOf, resolveWorkflow, validateExecutionRequest } from './validate-request';
 
 type Running = Extract<ExecutionState, { status: 'Running' }>;
+type Queued = Extract<ExecutionState, { status: 'Queued' }>;
 type Command<T extends ExecutionCommand['type']> = Extract<ExecutionCommand, { type: T }>;
 
 export function decide(command: ExecutionCommand, state: ExecutionState): ExecutionEvent[] {
@@ -24,7 +26,15 @@ export function decide(command: ExecutionCommand, state: ExecutionState): Execut
     case 'FireTimer':
       return ifRunning(state, (s) => fireTimer(command, s));
     case 'CancelExecution':
-      return ifRunning(state, (s) => cancelExecution(command, s));
+      return state.status === 'Queued' || state.status === 'Running' ? cancelExecution(command, state) : [];
+    case 'AdmitExecution':
+      return state.status === 'Queued' ? admit(command, state) : [];
+    case 'RejectQueued':
+      return state.status === 'Queued'
+        ? [{ type: 'flotilla.execution.ExecutionRejected', data: { executionId: state.executionId, customerId: state.customerId, reasons: [command.reason], rejectedAt: command.now } }]
+        : [];
+    case 'RecordSlaViolation':
+      return (state.status === 'Queued' || state.status === 'Running') && !state.slaViolated ? slaViolated(command, state) : [];
     default:
       return assertNever(command);
   }
@@ -45,12 +55,41 @@ function requestExecution(command: Command<'RequestExecution'>, state: Execution
     return [{ type: 'flotilla.execution.ExecutionRejected', data: { executionId: request.executionId, customerId: request.customerId, reasons, rejectedAt: now } }];
   }
   const customerId = request.customerId as string;
-  const accepted: ExecutionEvent = {
-    type: 'flotilla.execution.ExecutionAccepted',
-    data: { executionId: request.executionId, customerId, kind: request.kind as string, tasks, acceptedAt: now },
-  };
-  const roots = tasks.filter((t) => t.dependsOn.length === 0);
-  return [accepted, ...roots.map((task) => dispatch(request.executionId, customerId, task, 1, now))];
+  const tier = request.tier ?? 'standard';
+  const contractValue = request.contractValue ?? 0;
+  // Accepted means valid and owed a run; when it runs is admission's call (capacity, caps, priority).
+  return [
+    { type: 'flotilla.execution.ExecutionAccepted', data: { executionId: request.executionId, customerId, kind: request.kind as string, tasks, acceptedAt: now } },
+    {
+      type: 'flotilla.execution.ExecutionQueued',
+      data: { executionId: request.executionId, customerId, tier, contractValue, deadlineAt: request.deadlineAt, basePriority: basePriority(request, now), queuedAt: now },
+    },
+  ];
+}
+
+function admit(command: Command<'AdmitExecution'>, state: Queued): ExecutionEvent[] {
+  const { executionId, customerId } = state;
+  const roots = state.tasks.filter((t) => t.dependsOn.length === 0);
+  return [
+    {
+      type: 'flotilla.execution.ExecutionAdmitted',
+      data: { executionId, customerId, effectivePriority: command.effectivePriority, waitedMs: Math.max(0, command.now - state.queuedAt), probe: command.probe, admittedAt: command.now },
+    },
+    ...roots.map((task) => dispatch(executionId, customerId, task, 1, command.now)),
+  ];
+}
+
+function slaViolated(command: Command<'RecordSlaViolation'>, state: Queued | Running): ExecutionEvent[] {
+  const { executionId, customerId } = state;
+  const actualMs = Math.max(0, (state.admittedAt ?? command.now) - state.queuedAt);
+  const message = `execution ${executionId} of customer ${customerId} ${state.admittedAt === null ? 'has waited' : 'waited'} ${Math.round(actualMs / 1000)} s in the admission queue (SLA ${Math.round(command.limitMs / 1000)} s)`;
+  return [
+    { type: 'flotilla.execution.SlaViolated', data: { executionId, customerId, sla: command.sla, limitMs: command.limitMs, actualMs, violatedAt: command.now } },
+    {
+      type: 'flotilla.alert.AlertRaised',
+      data: { alertId: `sla_violated:${command.sla}:${executionId}`, severity: 'warning', kind: 'sla_violated', source: 'orchestrator', customerId, executionId, message, raisedAt: command.now },
+    },
+  ];
 }
 
 function recordTaskStarted(command: Command<'RecordTaskStarted'>, state: Running): ExecutionEvent[] {
@@ -149,7 +188,7 @@ function failAttempt(state: Running, taskId: string, attempt: number, errorKind:
   return events;
 }
 
-function cancelExecution(command: Command<'CancelExecution'>, state: Running): ExecutionEvent[] {
+function cancelExecution(command: Command<'CancelExecution'>, state: Queued | Running): ExecutionEvent[] {
   const events: ExecutionEvent[] = [];
   for (const t of state.tasks) {
     const s = state.taskStates[t.taskId];
@@ -188,8 +227,16 @@ export function evolve(state: ExecutionState, event: ExecutionEvent): ExecutionS
     case 'flotilla.execution.ExecutionAccepted': {
       const taskStates: Record<string, TaskState> = {};
       for (const task of event.data.tasks) taskStates[task.taskId] = { status: 'Pending' };
-      return { status: 'Running', ...event.data, taskStates };
+      return { status: 'Queued', ...event.data, taskStates, queuedAt: event.data.acceptedAt, basePriority: 0, slaViolated: false, admittedAt: null };
     }
+    case 'flotilla.execution.ExecutionQueued':
+      return state.status === 'Queued' ? { ...state, basePriority: event.data.basePriority, queuedAt: event.data.queuedAt } : state;
+    case 'flotilla.execution.ExecutionAdmitted':
+      return state.status === 'Queued' ? { ...state, status: 'Running', admittedAt: event.data.admittedAt } : state;
+    case 'flotilla.execution.SlaViolated':
+      return state.status === 'Queued' || state.status === 'Running' ? { ...state, slaViolated: true } : state;
+    case 'flotilla.alert.AlertRaised':
+      return state;
     case 'flotilla.execution.ExecutionRejected':
       return { status: 'Rejected', executionId: event.data.executionId, reasons: event.data.reasons };
     case 'flotilla.task.TaskDispatched':
@@ -212,7 +259,7 @@ export function evolve(state: ExecutionState, event: ExecutionEvent): ExecutionS
     case 'flotilla.execution.ExecutionFailed':
       return state.status === 'Running' ? { ...state, status: 'Failed', reason: event.data.reason, failedAt: event.data.failedAt } : state;
     case 'flotilla.execution.ExecutionCancelled':
-      return state.status === 'Running' ? { ...state, status: 'Cancelled', reason: event.data.reason, cancelledAt: event.data.cancelledAt } : state;
+      return state.status === 'Running' || state.status === 'Queued' ? { ...state, status: 'Cancelled', reason: event.data.reason, cancelledAt: event.data.cancelledAt } : state;
     default:
       return assertNever(event);
   }
@@ -244,7 +291,7 @@ export function timersFor(event: ExecutionEvent, stateAfter: ExecutionState, set
 }
 
 function withTask(state: ExecutionState, taskId: string, task: TaskState): ExecutionState {
-  if (state.status !== 'Running') return state;
+  if (state.status !== 'Running' && state.status !== 'Queued') return state;
   return { ...state, taskStates: { ...state.taskStates, [taskId]: task } };
 }
 

@@ -1,5 +1,9 @@
 import type {
+  AlertRaised,
   ExecutionAccepted,
+  ExecutionAdmitted,
+  ExecutionQueued,
+  SlaViolated,
   ExecutionCancelled,
   ExecutionCompleted,
   ExecutionFailed,
@@ -20,6 +24,10 @@ import type { ExecutionSettings } from './policies';
 export type ExecutionEvent =
   | { readonly type: 'flotilla.execution.ExecutionAccepted'; readonly data: ExecutionAccepted }
   | { readonly type: 'flotilla.execution.ExecutionRejected'; readonly data: ExecutionRejected }
+  | { readonly type: 'flotilla.execution.ExecutionQueued'; readonly data: ExecutionQueued }
+  | { readonly type: 'flotilla.execution.ExecutionAdmitted'; readonly data: ExecutionAdmitted }
+  | { readonly type: 'flotilla.execution.SlaViolated'; readonly data: SlaViolated }
+  | { readonly type: 'flotilla.alert.AlertRaised'; readonly data: AlertRaised }
   | { readonly type: 'flotilla.task.TaskDispatched'; readonly data: TaskDispatched }
   | { readonly type: 'flotilla.execution.TaskStartRecorded'; readonly data: TaskStartRecorded }
   | { readonly type: 'flotilla.execution.TaskTimedOut'; readonly data: TaskTimedOut }
@@ -56,7 +64,12 @@ export type ExecutionCommand =
       readonly now: number;
     }
   | { readonly type: 'FireTimer'; readonly timer: ExecutionTimer; readonly settings: ExecutionSettings; readonly now: number }
-  | { readonly type: 'CancelExecution'; readonly reason: string; readonly now: number };
+  | { readonly type: 'CancelExecution'; readonly reason: string; readonly now: number }
+  /** Admission gave it a slot (decided by the admission plan, outside the aggregate). */
+  | { readonly type: 'AdmitExecution'; readonly effectivePriority: number; readonly probe: boolean; readonly now: number }
+  /** Admission turned it away after acceptance (its customer's circuit is open in reject mode). */
+  | { readonly type: 'RejectQueued'; readonly reason: string; readonly now: number }
+  | { readonly type: 'RecordSlaViolation'; readonly sla: 'queue_time'; readonly limitMs: number; readonly now: number };
 
 // ---- state ----
 export type TaskState =
@@ -68,22 +81,28 @@ export type TaskState =
   | { readonly status: 'Failed'; readonly attempt: number; readonly reason: string }
   | { readonly status: 'Skipped'; readonly reason: string };
 
-interface Admitted {
+interface Accepted {
   readonly executionId: string;
   readonly customerId: string;
   readonly kind: string;
   readonly tasks: readonly TaskSpec[];
   readonly taskStates: Readonly<Record<string, TaskState>>;
   readonly acceptedAt: number;
+  readonly queuedAt: number;
+  readonly basePriority: number;
+  readonly slaViolated: boolean;
+  /** null while it waits in the admission queue. */
+  readonly admittedAt: number | null;
 }
 
 export type ExecutionState =
   | { readonly status: 'NotRequested' }
   | { readonly status: 'Rejected'; readonly executionId: string; readonly reasons: readonly string[] }
-  | ({ readonly status: 'Running' } & Admitted)
-  | ({ readonly status: 'Completed'; readonly completedAt: number } & Admitted)
-  | ({ readonly status: 'Failed'; readonly reason: string; readonly failedAt: number } & Admitted)
-  | ({ readonly status: 'Cancelled'; readonly reason: string; readonly cancelledAt: number } & Admitted);
+  | ({ readonly status: 'Queued' } & Accepted)
+  | ({ readonly status: 'Running' } & Accepted)
+  | ({ readonly status: 'Completed'; readonly completedAt: number } & Accepted)
+  | ({ readonly status: 'Failed'; readonly reason: string; readonly failedAt: number } & Accepted)
+  | ({ readonly status: 'Cancelled'; readonly reason: string; readonly cancelledAt: number } & Accepted);
 
 export const initialExecutionState: ExecutionState = { status: 'NotRequested' };
 

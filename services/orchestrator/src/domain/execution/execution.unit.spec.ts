@@ -1,6 +1,7 @@
 import type { ExecutionRequested, TaskSpec } from '@flotilla/contracts';
 import type { ExecutionCommand, ExecutionEvent, ExecutionState } from './execution';
 import { executionDecider, timersFor } from './execution.decider';
+import { DEFAULT_ADMISSION_POLICY } from '../admission/admission-policy';
 import type { ExecutionSettings } from './policies';
 
 const T0 = 1_700_000_000_000;
@@ -14,6 +15,7 @@ const settings: ExecutionSettings = {
   retryPolicies: { deployment: { initialIntervalMs: 500, backoffCoefficient: 3, maximumIntervalMs: 5_000, maximumAttempts: 1, nonRetryableErrorKinds: [] } },
   defaultTimeouts: { scheduleToStartMs: 60_000, startToCloseMs: 300_000, heartbeatMs: 10_000 },
   timeouts: {},
+  admission: DEFAULT_ADMISSION_POLICY,
 };
 
 function request(overrides: Partial<ExecutionRequested> = {}): ExecutionRequested {
@@ -36,27 +38,67 @@ function given(...events: ExecutionEvent[]) {
   return { state, when: (command: ExecutionCommand) => executionDecider.decide(command, state) };
 }
 
-const types = (events: ExecutionEvent[]) => events.map((e) => e.type.replace(/^flotilla\.(execution|task)\./, ''));
-const requested = (r = request()): ExecutionEvent[] => given().when({ type: 'RequestExecution', request: r, settings, now: T0 });
+const types = (events: ExecutionEvent[]) => events.map((e) => e.type.replace(/^flotilla\.(execution|task|alert)\./, ''));
+const queued = (r = request()): ExecutionEvent[] => given().when({ type: 'RequestExecution', request: r, settings, now: T0 });
+/** Requested, then admitted at once: the history most task-level specs start from. */
+const requested = (r = request()): ExecutionEvent[] => {
+  const history = queued(r);
+  return [...history, ...given(...history).when({ type: 'AdmitExecution', effectivePriority: 0, probe: false, now: T0 })];
+};
 const failed = (taskId: string, attempt: number, errorKind = 'exit_code', now = T0 + 100): ExecutionCommand => ({ type: 'RecordTaskFailed', taskId, attempt, errorKind, reason: 'exit code 2', settings, now });
 
 describe('Execution decider: admission of the request', () => {
-  it('accepts a valid request and dispatches only the tasks without dependencies', () => {
-    const events = requested();
-    expect(types(events)).toEqual(['ExecutionAccepted', 'TaskDispatched']);
-    expect(events[1].data).toMatchObject({ taskId: 'plan', attempt: 1, agentType: 'arch_planning', dispatchedAt: T0 });
+  it('accepts a valid request into the admission queue with its priority, and dispatches nothing yet', () => {
+    const events = queued(request({ contractValue: 250_000, deadlineAt: T0 + 10 * 86_400_000, tier: 'premium' }));
+    expect(types(events)).toEqual(['ExecutionAccepted', 'ExecutionQueued']);
+    expect(events[1].data).toMatchObject({ executionId: 'e-1', customerId: 'acme', tier: 'premium', basePriority: 25 + 20 + 20, queuedAt: T0 });
+  });
+
+  it('dispatches only the tasks without dependencies when admitted, once', () => {
+    const history = queued();
+    const events = given(...history).when({ type: 'AdmitExecution', effectivePriority: 7.5, probe: false, now: T0 + 2_000 });
+    expect(types(events)).toEqual(['ExecutionAdmitted', 'TaskDispatched']);
+    expect(events[0].data).toMatchObject({ effectivePriority: 7.5, waitedMs: 2_000, admittedAt: T0 + 2_000 });
+    expect(events[1].data).toMatchObject({ taskId: 'plan', attempt: 1, agentType: 'arch_planning', dispatchedAt: T0 + 2_000 });
+    expect(given(...history, ...events).when({ type: 'AdmitExecution', effectivePriority: 9, probe: false, now: T0 + 3_000 })).toEqual([]);
+  });
+
+  it('ignores task reports while queued: nothing was dispatched', () => {
+    expect(given(...queued()).when({ type: 'RecordTaskCompleted', taskId: 'plan', attempt: 1, now: T0 + 1 })).toEqual([]);
+  });
+
+  it('cancels a queued execution, skipping every task, and it can no longer be admitted', () => {
+    const history = queued();
+    const cancelled = given(...history).when({ type: 'CancelExecution', reason: 'changed my mind', now: T0 + 5 });
+    expect(types(cancelled)).toEqual(['TaskSkipped', 'TaskSkipped', 'TaskSkipped', 'ExecutionCancelled']);
+    expect(given(...history, ...cancelled).when({ type: 'AdmitExecution', effectivePriority: 1, probe: false, now: T0 + 6 })).toEqual([]);
+  });
+
+  it('is rejected from the queue with the reason admission gives', () => {
+    const events = given(...queued()).when({ type: 'RejectQueued', reason: 'circuit open', now: T0 + 5 });
+    expect(events).toEqual([{ type: 'flotilla.execution.ExecutionRejected', data: { executionId: 'e-1', customerId: 'acme', reasons: ['circuit open'], rejectedAt: T0 + 5 } }]);
+    expect(given(...queued(), ...events).state.status).toBe('Rejected');
+  });
+
+  it('records a queue-time SLA violation once, with an alert', () => {
+    const history = queued();
+    const violation = given(...history).when({ type: 'RecordSlaViolation', sla: 'queue_time', limitMs: 300_000, now: T0 + 301_000 });
+    expect(types(violation)).toEqual(['SlaViolated', 'AlertRaised']);
+    expect(violation[0].data).toMatchObject({ sla: 'queue_time', limitMs: 300_000, actualMs: 301_000 });
+    expect(violation[1].data).toMatchObject({ severity: 'warning', kind: 'sla_violated', customerId: 'acme', executionId: 'e-1' });
+    expect(given(...history, ...violation).when({ type: 'RecordSlaViolation', sla: 'queue_time', limitMs: 300_000, now: T0 + 400_000 })).toEqual([]);
   });
 
   it('runs the configured workflow of its kind when the request carries no tasks', () => {
-    const events = requested(request({ kind: 'review', tasks: [] }));
-    expect(types(events)).toEqual(['ExecutionAccepted', 'TaskDispatched']);
+    const events = queued(request({ kind: 'review', tasks: [] }));
+    expect(types(events)).toEqual(['ExecutionAccepted', 'ExecutionQueued']);
     expect((events[0].data as unknown as { tasks: TaskSpec[] }).tasks.map((t) => t.taskId)).toEqual(['analysis', 'security_scan', 'style_check', 'summary']);
   });
 
   it('rejects an unknown kind without tasks, an unknown agent type, a missing customer and a cycle, with every reason', () => {
-    const [unknownKind] = requested(request({ kind: 'astrology', tasks: [] }));
+    const [unknownKind] = queued(request({ kind: 'astrology', tasks: [] }));
     expect((unknownKind.data as unknown as { reasons: string[] }).reasons[0]).toMatch(/kind "astrology" is not a known workflow/);
-    const [invalid] = requested(request({ customerId: null, tasks: [{ ...task('a', 'fortune_telling', ['b']) }, task('b', 'testing', ['a'])] }));
+    const [invalid] = queued(request({ customerId: null, tasks: [{ ...task('a', 'fortune_telling', ['b']) }, task('b', 'testing', ['a'])] }));
     expect(invalid.type).toBe('flotilla.execution.ExecutionRejected');
     expect((invalid.data as unknown as { reasons: string[] }).reasons).toEqual(
       expect.arrayContaining(['customerId is required', 'tasks[0].agentType "fortune_telling" is not a known agent type', expect.stringMatching(/cycle: a -> b -> a/)]),
@@ -137,8 +179,9 @@ describe('Execution decider: timeouts', () => {
   it('starts a schedule-to-start timer on dispatch, and start-to-close and heartbeat timers on start', () => {
     const history = started();
     const stateAfter = (n: number) => history.slice(0, n + 1).reduce(executionDecider.evolve, executionDecider.initialState as ExecutionState);
-    expect(timersFor(history[1], stateAfter(1), settings)).toEqual([{ kind: 'schedule_to_start', taskId: 'plan', attempt: 1, dueAt: T0 + 60_000 }]);
-    expect(timersFor(history[2], stateAfter(2), settings)).toEqual([
+    // accepted, queued, admitted, dispatched, started
+    expect(timersFor(history[3], stateAfter(3), settings)).toEqual([{ kind: 'schedule_to_start', taskId: 'plan', attempt: 1, dueAt: T0 + 60_000 }]);
+    expect(timersFor(history[4], stateAfter(4), settings)).toEqual([
       { kind: 'start_to_close', taskId: 'plan', attempt: 1, dueAt: T0 + 50 + 300_000 },
       { kind: 'heartbeat', taskId: 'plan', attempt: 1, dueAt: T0 + 50 + 10_000 },
     ]);

@@ -1,4 +1,5 @@
 import type { TaskSpec } from '@flotilla/contracts';
+import type { AdmissionPolicy } from '../admission/admission-policy';
 
 /** Temporal's retry options, per task (agent) type. */
 export interface RetryPolicy {
@@ -24,6 +25,7 @@ export interface ExecutionSettings {
   readonly retryPolicies: Readonly<Record<string, RetryPolicy>>;
   readonly defaultTimeouts: TaskTimeouts;
   readonly timeouts: Readonly<Record<string, TaskTimeouts>>;
+  readonly admission: AdmissionPolicy;
 }
 
 export function retryPolicyFor(settings: ExecutionSettings, agentType: string): RetryPolicy {

@@ -1,0 +1,141 @@
+import { contextFromTraceparent, Gauge, inSpan, type Logger } from '@flotilla/observability';
+import type { Platform } from '@flotilla/service-kit';
+import type { PoolClient } from 'pg';
+import { planAdmissions, type AdmissionPlan } from '../domain/admission/admission-plan';
+import type { AdmissionStore } from '../infrastructure/admission-store';
+import type { AdmissionCommands } from './admission-commands';
+import type { ExecutionCommands } from './execution-commands';
+
+/**
+ * Gives free slots to queued executions, one decision round at a time: read the queue, the capacity
+ * and the circuits; plan (pure); apply the plan as commands to the aggregates. Only one orchestrator
+ * instance admits at a time (a PostgreSQL advisory lock held on a dedicated connection), so two
+ * instances can never give out the same slot. Woken when something is queued or released, and on
+ * a short tick so that aging, SLA deadlines and circuit cool-offs are noticed without any event.
+ */
+export class Admitter {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private pending = false;
+  private leader: PoolClient | null = null;
+  private readonly queued: Gauge;
+  private readonly active: Gauge;
+  private readonly capacityGauge: Gauge;
+
+  constructor(
+    private readonly platform: Platform,
+    private readonly executions: ExecutionCommands,
+    readonly commands: AdmissionCommands,
+    private readonly store: AdmissionStore,
+    private readonly logger: Logger,
+    private readonly tickMs = 250,
+  ) {
+    this.queued = new Gauge({ name: 'admission_queue_size', help: 'Accepted executions waiting for a slot', registers: [platform.metrics] });
+    this.active = new Gauge({ name: 'admission_running_executions', help: 'Executions holding a slot', registers: [platform.metrics] });
+    this.capacityGauge = new Gauge({ name: 'admission_capacity', help: 'Global capacity of concurrently running executions', registers: [platform.metrics] });
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    if (this.leader) {
+      this.leader.release(true);
+      this.leader = null;
+    }
+  }
+
+  /** Something changed (queued, released, circuit, capacity): decide again now rather than at the next tick. */
+  nudge(): void {
+    this.pending = true;
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      this.pending = false;
+      try {
+        if (await this.isLeader()) await this.round();
+      } catch (error) {
+        this.logger.error({ err: error }, 'admission round failed; will retry');
+        this.dropLeadership();
+      }
+      if (this.pending) continue;
+      await new Promise<void>((resolve) => {
+        const timeout = setTimeout(resolve, this.tickMs);
+        this.wake = () => {
+          clearTimeout(timeout);
+          resolve();
+        };
+      });
+    }
+  }
+
+  private async isLeader(): Promise<boolean> {
+    if (this.leader) return true;
+    const client = await this.platform.pool.connect();
+    try {
+      const { rows } = await client.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [`${this.platform.store.schema}.admitter`]);
+      if (rows[0].locked) {
+        this.leader = client;
+        client.on('error', () => this.dropLeadership());
+        return true;
+      }
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+    client.release();
+    return false;
+  }
+
+  private dropLeadership(): void {
+    // Closing the connection is what releases a session advisory lock for sure.
+    this.leader?.release(true);
+    this.leader = null;
+  }
+
+  private async round(): Promise<void> {
+    const policy = this.executions.settings.admission;
+    const snapshot = await this.store.snapshot(policy.capacity);
+    const now = Date.now();
+    const plan = planAdmissions(snapshot, policy, now);
+    const running = snapshot.entries.filter((e) => e.admittedAt !== null).length;
+    this.capacityGauge.set(snapshot.capacity);
+    this.queued.set(snapshot.entries.length - running);
+    this.active.set(running);
+    if (plan.admit.length + plan.reject.length + plan.slaViolations.length === 0) return;
+    await this.apply(plan, now, snapshot.traceparents);
+  }
+
+  private async apply(plan: AdmissionPlan, now: number, traceparents: ReadonlyMap<string, string>): Promise<void> {
+    // Each decision joins the trace of the execution it concerns, so one execution stays one trace.
+    const traced = <T>(name: string, executionId: string, work: () => Promise<T>) =>
+      inSpan(name, { parent: contextFromTraceparent(traceparents.get(executionId) ?? null, null), attributes: { 'flotilla.correlation_id': executionId } }, work);
+    const cause = { causationId: null };
+    for (const violation of plan.slaViolations) {
+      await traced('admission.sla_violated', violation.executionId, () =>
+        this.executions.apply(violation.executionId, { type: 'RecordSlaViolation', sla: 'queue_time', limitMs: this.executions.settings.admission.queueSlaMs, now }, cause),
+      );
+    }
+    for (const rejection of plan.reject) {
+      await traced('admission.reject', rejection.executionId, () => this.executions.apply(rejection.executionId, { type: 'RejectQueued', reason: rejection.reason, now }, cause));
+    }
+    for (const admission of plan.admit) {
+      await traced('admission.admit', admission.executionId, async () => {
+        if (admission.probe) {
+          const probe = await this.commands.circuit({ type: 'AdmitProbe', customerId: admission.customerId, executionId: admission.executionId, now });
+          // Half-open already with this very probe (a round interrupted by a crash) is fine; anything else means the circuit moved on.
+          if (probe.status !== 'applied' || probe.state.status !== 'half_open' || probe.state.probeExecutionId !== admission.executionId) return;
+        }
+        await this.executions.apply(admission.executionId, { type: 'AdmitExecution', effectivePriority: admission.effectivePriority, probe: admission.probe, now }, cause);
+      });
+    }
+  }
+}
