@@ -46,10 +46,11 @@ class BackgroundLoops implements OnApplicationBootstrap, OnApplicationShutdown {
       provide: ADMITTER,
       inject: [PLATFORM, EXECUTION_COMMANDS, ADMISSION_STORE],
       useFactory: (platform: Platform, executions: ExecutionCommands, store: AdmissionStore) => {
-        let admitter: Admitter | undefined;
-        const admission = new AdmissionCommands(platform, store, () => admitter?.nudge());
-        admitter = new Admitter(platform, executions, admission, store, platform.logger);
-        executions.onAdmissionChange(() => admitter?.nudge());
+        // Circuit and capacity changes wake the admitter that owns the commands: tie the knot late.
+        const wake = { nudge: () => {} };
+        const admitter = new Admitter(platform, executions, new AdmissionCommands(platform, store, () => wake.nudge()), store, platform.logger);
+        wake.nudge = () => admitter.nudge();
+        executions.onAdmissionChange(() => admitter.nudge());
         return admitter;
       },
     },
