@@ -3,7 +3,7 @@ import { ServiceProcess, uniqueNamespace, waitFor } from '@flotilla/testing';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { gauge, PoolDriver, type TopicTail } from '../../services/agent-pool/test/pool-driver';
+import { gauge, EventDriver, type TopicTail } from './support/event-driver';
 
 /**
  * One pool saturated with slow tasks must not delay another pool's tasks, and the pool's metrics
@@ -23,7 +23,7 @@ describe('agent pool: bulkheads and pool metrics', () => {
     POOL_METRICS_INTERVAL_MS: '1000',
     HEARTBEAT_INTERVAL_MS: '1000',
   });
-  const driver = new PoolDriver(namespace);
+  const driver = new EventDriver(namespace);
   let taskEvents: TopicTail<TaskStarted & TaskCompleted>;
   let metrics: TopicTail<PoolMetricsReported>;
 

@@ -3,7 +3,7 @@ import { ServiceProcess, uniqueNamespace, waitFor } from '@flotilla/testing';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { gauge, PoolDriver, type TopicTail } from '../../services/agent-pool/test/pool-driver';
+import { gauge, EventDriver, type TopicTail } from './support/event-driver';
 
 /**
  * Capacity commands through the pool's public interface: PoolCapacityChangeRequested in, the answer
@@ -23,7 +23,7 @@ describe('agent pool: capacity commands', () => {
     POOL_METRICS_INTERVAL_MS: '1000',
     HEARTBEAT_INTERVAL_MS: '1000',
   });
-  const driver = new PoolDriver(namespace);
+  const driver = new EventDriver(namespace);
   let answers: TopicTail<PoolCapacityProvisioned>;
   let taskEvents: TopicTail<TaskStarted & TaskCompleted>;
 

@@ -4,9 +4,9 @@ import { stack, testKafka, uniqueNamespace } from '@flotilla/testing';
 import { randomUUID } from 'node:crypto';
 import type { Consumer } from 'kafkajs';
 
-/** Test support for the agent-pool e2e specs (test/e2e/agent-pool*.e2e.spec.ts). Talks to an agent pool the way the orchestrator and the scaler do: Avro events on its topics. */
-export class PoolDriver {
-  readonly kafka = testKafka('agent-pool-e2e');
+/** Test support for the e2e specs: publishes and follows Avro events on a namespace's topics, the way the services talk to each other. */
+export class EventDriver {
+  readonly kafka = testKafka('e2e-driver');
   readonly serde = AvroSerde.create(stack.registryUrl, EVENT_SCHEMAS);
   private readonly publisher = new EventPublisher(this.kafka, this.serde);
 
