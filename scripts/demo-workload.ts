@@ -61,19 +61,27 @@ async function main() {
   console.log(`submitted ${requests.length} executions for ${CUSTOMERS.length} customers (review, app_generation, code_generation; one invalid)`);
   console.log('  (app_generation runs its testing task as a real child process; some tasks fail once and are retried)');
 
+  console.log('  (admission runs 5 at a time, at most 3 per customer, premium / valuable / urgent first: the rest wait in the queue)');
+
   const outcomes = new Map<string, string>();
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + 240_000;
+  let lastProgress = '';
   while (outcomes.size < requests.length && Date.now() < deadline) {
+    const statuses: Record<string, number> = {};
     for (const r of requests) {
       if (outcomes.has(r.executionId)) continue;
       const response = await fetch(`http://127.0.0.1:3000/v1/executions/${r.executionId}`);
       if (!response.ok) continue;
       const view = (await response.json()) as { status: string; reasons: string[] };
+      statuses[view.status] = (statuses[view.status] ?? 0) + 1;
       if (['completed', 'failed', 'rejected'].includes(view.status)) {
         outcomes.set(r.executionId, view.status);
         console.log(`  ${view.status.padEnd(9)} ${r.customerId!.padEnd(9)} ${String(r.kind).padEnd(16)} ${r.executionId}${view.reasons.length ? `  (${view.reasons.join('; ')})` : ''}`);
       }
     }
+    const progress = `queued ${statuses.queued ?? 0}, running ${statuses.running ?? 0}, finished ${outcomes.size}/${requests.length}`;
+    if (progress !== lastProgress) console.log(`  … ${progress}`);
+    lastProgress = progress;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   const counts = [...outcomes.values()].reduce<Record<string, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
