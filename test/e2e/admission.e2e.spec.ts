@@ -183,6 +183,8 @@ describe('admission: capacity, priority with aging, SLA, circuit breaker', () =>
     const all = [blocker, ...queued];
     await untilEnded(all, 90_000);
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // room for a duplicate to show up, if there were one
+    // How each one ended, for the failure message if one did not complete.
+    expect(all.map((id) => [id, ended(id)!.type.split('.').pop(), ended(id)!.payload.reason ?? ended(id)!.payload.reasons ?? null])).toEqual(all.map((id) => [id, 'ExecutionCompleted', null]));
     for (const id of all) {
       expect(eventsOf('flotilla.execution.ExecutionAdmitted', id)).toHaveLength(1);
       expect(eventsOf('flotilla.execution.ExecutionCompleted', id)).toHaveLength(1);

@@ -56,6 +56,10 @@ describe('agent pool: capacity commands', () => {
     const grow = command({ workers: 3 }); // of two slots each
     expect(await provision(grow)).toMatchObject({ agentType: 'code_gen', outcome: 'provisioned', reason: null, previousWorkers: 1, previousConcurrency: 1, workers: 3, concurrency: 6 });
     expect(await gauge(agentPool.url, 'agent_pool_concurrency', 'code_gen')).toBe(6);
+    expect(await (await fetch(`${agentPool.url}/v1/pools/code_gen`)).json()).toMatchObject({ agentType: 'code_gen', workers: 3, concurrency: 6 });
+    const unknown = await fetch(`${agentPool.url}/v1/pools/deployment`);
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { message: string }).message).toMatch(/runs no pool for agent type deployment/);
 
     expect(await provision(command({ concurrency: 99 }))).toMatchObject({ outcome: 'rejected', reason: 'concurrency 99 is outside 1..8', concurrency: 6 });
     expect(await provision(command({ workers: 2, concurrency: 4 }))).toMatchObject({ outcome: 'provisioned', workers: 2, concurrency: 4 });

@@ -136,6 +136,21 @@ export class Platform {
 
   markConsumersJoined(): void {
     this.consumersState = 'ok';
+    this.resolveJoined();
+  }
+
+  private resolveJoined: () => void = () => {};
+  private readonly joined = new Promise<void>((resolve) => {
+    this.resolveJoined = resolve;
+  });
+
+  /**
+   * Resolves once the service's consumers have joined their groups. Background work that acts on
+   * the state consumers keep up to date (timers, admission) starts then, not while a restarted
+   * service still waits to read the events it missed.
+   */
+  get consumersJoined(): Promise<void> {
+    return this.joined;
   }
 
   async isReady(): Promise<{ ready: boolean; checks: Record<string, string> }> {

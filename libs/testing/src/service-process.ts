@@ -44,12 +44,24 @@ export class ServiceProcess {
     const child = this.child;
     const startedAt = Date.now();
     try {
-      await waitFor(`${this.name} to be ready`, async () => {
-        if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}`);
-        const response = await fetch(`${this.url}/ready`);
-        if (!response.ok) throw new Error(`/ready answered ${response.status} ${await response.text()}`);
-        return true;
-      }, { timeoutMs: 120_000, intervalMs: 250 });
+      // A process that exits while starting fails the start at once, not after the whole timeout.
+      let onExit: (() => void) | undefined;
+      const exited = new Promise<never>((_, reject) => {
+        onExit = () => reject(new Error(`${this.name} exited with ${child.exitCode ?? child.signalCode} while starting`));
+        child.once('exit', onExit);
+      });
+      try {
+        await Promise.race([
+          exited,
+          waitFor(`${this.name} to be ready`, async () => {
+            const response = await fetch(`${this.url}/ready`);
+            if (!response.ok) throw new Error(`/ready answered ${response.status} ${await response.text()}`);
+            return true;
+          }, { timeoutMs: 120_000, intervalMs: 250 }),
+        ]);
+      } finally {
+        if (onExit) child.off('exit', onExit);
+      }
     } catch (error) {
       // CI keeps only the console: put the service's own account of what it was doing in the failure.
       throw new Error(`${(error as Error).message}\n--- last lines of test-results/${path.basename(this.logFile)} ---\n${this.logTail(40)}`);

@@ -7,6 +7,7 @@ import { Inject, Module, type OnApplicationBootstrap, type OnModuleDestroy } fro
 import { z } from 'zod';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PoolsController } from './http/pools.controller';
 import { AGENT_POOL_SETTINGS, AGENT_POOLS, type AgentPoolSettings } from './agent-pool.constants';
 import { AgentPools } from './application/agent-pools';
 import { PoolCapacityHandlers } from './application/pool-capacity.handlers';
@@ -137,7 +138,7 @@ void runService(telemetry, () => {
 
   @Module({
     imports: [PlatformModule.forPlatform(platform)],
-    controllers: [TaskControlHandlers, PoolCapacityHandlers],
+    controllers: [TaskControlHandlers, PoolCapacityHandlers, PoolsController],
     providers: [
       { provide: AGENT_POOL_SETTINGS, useValue: settings },
       // Factories, not useValue: Nest would otherwise serialise the objects to compute the module's token.

@@ -1,4 +1,4 @@
-import { Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { PLATFORM, type Platform } from '@flotilla/service-kit';
 import { AdmissionCommands } from './application/admission-commands';
 import { AdmissionEventHandlers } from './application/admission.handlers';
@@ -17,18 +17,28 @@ const TIMER_POLLER = Symbol('TIMER_POLLER');
 const ADMISSION_STORE = Symbol('ADMISSION_STORE');
 
 /** The background loops: durable timers and admission rounds. */
-class BackgroundLoops implements OnApplicationBootstrap, OnApplicationShutdown {
+class BackgroundLoops implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private started = false;
+
   constructor(
     @Inject(TIMER_POLLER) private readonly poller: TimerPoller,
     @Inject(ADMITTER) private readonly admitter: Admitter,
+    @Inject(PLATFORM) private readonly platform: Platform,
   ) {}
+
   onApplicationBootstrap() {
-    this.poller.start();
-    this.admitter.start();
+    // Not before the consumers have joined: a due heartbeat timer must not fire while the heartbeats
+    // that would have pushed it back still wait, unread, behind a restart.
+    void this.platform.consumersJoined.then(() => {
+      this.started = true;
+      this.poller.start();
+      this.admitter.start();
+    });
   }
-  // Runs before the platform closes the database pool (Nest calls shutdown hooks in reverse module order).
-  async onApplicationShutdown() {
-    await Promise.all([this.poller.stop(), this.admitter.stop()]);
+
+  // Before the platform's own shutdown hook closes the database pool.
+  async beforeApplicationShutdown() {
+    if (this.started) await Promise.all([this.poller.stop(), this.admitter.stop()]);
   }
 }
 

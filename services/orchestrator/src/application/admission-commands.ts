@@ -30,6 +30,8 @@ export class AdmissionCommands {
       route: (event) => this.route(event, command.customerId),
       correlationId: command.executionId,
       causationId: inboxId ?? null,
+      // Many executions of one customer can end at the same moment, each a command on this one stream.
+      maxConflictRetries: 50,
       inbox: inboxId ? { consumer: 'orchestrator.admission', eventId: inboxId } : undefined,
       withinTransaction: async (client, applied) => {
         const last = applied.at(-1);

@@ -5,6 +5,7 @@ import { planAdmissions, type AdmissionPlan } from '../domain/admission/admissio
 import type { AdmissionStore } from '../infrastructure/admission-store';
 import type { AdmissionCommands } from './admission-commands';
 import type { ExecutionCommands } from './execution-commands';
+import { PollingLoop } from './polling-loop';
 
 /**
  * Gives free slots to queued executions, one decision round at a time: read the queue, the capacity
@@ -14,10 +15,7 @@ import type { ExecutionCommands } from './execution-commands';
  * a short tick so that aging, SLA deadlines and circuit cool-offs are noticed without any event.
  */
 export class Admitter {
-  private running = false;
-  private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
-  private pending = false;
+  private readonly loop: PollingLoop;
   private leader: PoolClient | null = null;
   private readonly queued: Gauge;
   private readonly active: Gauge;
@@ -28,53 +26,29 @@ export class Admitter {
     private readonly executions: ExecutionCommands,
     readonly commands: AdmissionCommands,
     private readonly store: AdmissionStore,
-    private readonly logger: Logger,
-    private readonly tickMs = 250,
+    logger: Logger,
+    tickMs = 250,
   ) {
     this.queued = new Gauge({ name: 'admission_queue_size', help: 'Accepted executions waiting for a slot', registers: [platform.metrics] });
     this.active = new Gauge({ name: 'admission_running_executions', help: 'Executions holding a slot', registers: [platform.metrics] });
     this.capacityGauge = new Gauge({ name: 'admission_capacity', help: 'Global capacity of concurrently running executions', registers: [platform.metrics] });
+    this.loop = new PollingLoop('admission round', async () => {
+      if (await this.isLeader()) await this.round();
+    }, logger, tickMs, () => this.dropLeadership());
   }
 
   start(): void {
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
-    if (this.leader) {
-      this.leader.release(true);
-      this.leader = null;
-    }
+    await this.loop.stop();
+    this.dropLeadership();
   }
 
   /** Something changed (queued, released, circuit, capacity): decide again now rather than at the next tick. */
   nudge(): void {
-    this.pending = true;
-    this.wake?.();
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      this.pending = false;
-      try {
-        if (await this.isLeader()) await this.round();
-      } catch (error) {
-        this.logger.error({ err: error }, 'admission round failed; will retry');
-        this.dropLeadership();
-      }
-      if (this.pending) continue;
-      await new Promise<void>((resolve) => {
-        const timeout = setTimeout(resolve, this.tickMs);
-        this.wake = () => {
-          clearTimeout(timeout);
-          resolve();
-        };
-      });
-    }
+    this.loop.nudge();
   }
 
   private async isLeader(): Promise<boolean> {

@@ -1,10 +1,11 @@
-import { BadRequestException, Body, Controller, HttpCode, Inject, Put } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Put } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import type { AdmissionCommands } from '../application/admission-commands';
 import { MAX_CAPACITY } from '../domain/admission/capacity';
 import type { ExecutionSettings } from '../domain/execution/policies';
 import { ADMISSION_COMMANDS, EXECUTION_SETTINGS } from '../orchestrator.constants';
+import { badRequest } from './bad-request';
 
 const capacitySchema = z
   .object({
@@ -25,10 +26,7 @@ export class AdmissionController {
   @HttpCode(200)
   async setCapacity(@Body() body: unknown) {
     const parsed = capacitySchema.safeParse(body ?? {});
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', problem: i.message }));
-      throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: problems.map((p) => `${p.field}: ${p.problem}`).join('; '), problems });
-    }
+    if (!parsed.success) throw badRequest(parsed.error);
     const requestId = `http:${uuidv7()}`;
     const result = await this.admission.changeCapacity({
       type: 'ChangeCapacity',

@@ -5,6 +5,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import type { ExecutionCommands } from '../application/execution-commands';
 import { EXECUTION_COMMANDS } from '../orchestrator.constants';
+import { badRequest } from './bad-request';
 
 const taskSchema = z.object({
   taskId: z.string().min(1, 'must not be empty'),
@@ -28,10 +29,6 @@ const requestSchema = z
 
 const cancelSchema = z.object({ reason: z.string().min(1).max(500).default('cancelled through the API') }).strict();
 
-function badRequest(error: z.ZodError): BadRequestException {
-  const problems = error.issues.map((i) => ({ field: i.path.join('.') || '(body)', problem: i.message }));
-  return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: problems.map((p) => `${p.field}: ${p.problem}`).join('; '), problems });
-}
 
 @Controller('v1/executions')
 export class ExecutionsController {
