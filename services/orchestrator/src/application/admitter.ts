@@ -1,5 +1,6 @@
 import { contextFromTraceparent, Gauge, inSpan, type Logger } from '@flotilla/observability';
 import type { Platform } from '@flotilla/service-kit';
+import pLimit from 'p-limit';
 import type { PoolClient } from 'pg';
 import { planAdmissions, type AdmissionPlan } from '../domain/admission/admission-plan';
 import type { AdmissionStore } from '../infrastructure/admission-store';
@@ -14,6 +15,8 @@ import { PollingLoop } from './polling-loop';
  * instances can never give out the same slot. Woken when something is queued or released, and on
  * a short tick so that aging, SLA deadlines and circuit cool-offs are noticed without any event.
  */
+const ADMIT_CONCURRENCY = 8;
+
 export class Admitter {
   private readonly loop: PollingLoop;
   private leader: PoolClient | null = null;
@@ -101,15 +104,21 @@ export class Admitter {
     for (const rejection of plan.reject) {
       await traced('admission.reject', rejection.executionId, () => this.executions.apply(rejection.executionId, { type: 'RejectQueued', reason: rejection.reason, now }, cause));
     }
-    for (const admission of plan.admit) {
-      await traced('admission.admit', admission.executionId, async () => {
-        if (admission.probe) {
-          const probe = await this.commands.circuit({ type: 'AdmitProbe', customerId: admission.customerId, executionId: admission.executionId, now });
-          // Half-open already with this very probe (a round interrupted by a crash) is fine; anything else means the circuit moved on.
-          if (probe.status !== 'applied' || probe.state.status !== 'half_open' || probe.state.probeExecutionId !== admission.executionId) return;
-        }
-        await this.executions.apply(admission.executionId, { type: 'AdmitExecution', effectivePriority: admission.effectivePriority, probe: admission.probe, now }, cause);
-      });
-    }
+    // The plan is decided; applying it is independent per execution, so a burst is admitted in parallel.
+    const limit = pLimit(ADMIT_CONCURRENCY);
+    await Promise.all(
+      plan.admit.map((admission) =>
+        limit(() =>
+          traced('admission.admit', admission.executionId, async () => {
+            if (admission.probe) {
+              const probe = await this.commands.circuit({ type: 'AdmitProbe', customerId: admission.customerId, executionId: admission.executionId, now });
+              // Half-open already with this very probe (a round interrupted by a crash) is fine; anything else means the circuit moved on.
+              if (probe.status !== 'applied' || probe.state.status !== 'half_open' || probe.state.probeExecutionId !== admission.executionId) return;
+            }
+            await this.executions.apply(admission.executionId, { type: 'AdmitExecution', effectivePriority: admission.effectivePriority, probe: admission.probe, now }, cause);
+          }),
+        ),
+      ),
+    );
   }
 }
