@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import { withRetry } from './retry';
 
 export interface TopicDeclaration {
   readonly name: string;
@@ -12,6 +13,13 @@ export interface TopicDeclaration {
  * retention and cleanup policy. Safe to run from every service at every start, concurrently.
  */
 export async function ensureTopics(kafka: Kafka, topics: readonly TopicDeclaration[]): Promise<void> {
+  // A young broker can answer a retriable "does not host this topic-partition" right after creating
+  // a topic, before its metadata has settled; kafkajs retries only some such errors itself. The whole
+  // step is idempotent, so it is simply run again.
+  await withRetry(() => ensureTopicsOnce(kafka, topics), { maxAttempts: 8, initialDelayMs: 250, maxDelayMs: 5_000 });
+}
+
+async function ensureTopicsOnce(kafka: Kafka, topics: readonly TopicDeclaration[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
