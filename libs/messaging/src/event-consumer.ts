@@ -68,7 +68,8 @@ export class EventConsumer {
 
   async start(): Promise<void> {
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true });
+    // Retriable metadata errors (a topic created a moment ago) are retried rather than failing the start.
+    await withRetry(() => this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true }), { maxAttempts: 8, initialDelayMs: 250, maxDelayMs: 5_000 });
     await this.consumer.run({
       autoCommit: true,
       autoCommitInterval: 500,

@@ -35,6 +35,9 @@ async function ensureTopicsOnce(kafka: Kafka, topics: readonly TopicDeclaration[
         // Another service may have created some of them in the meantime; anything else is real.
         if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS' && !String((error as Error).message).includes('already exists')) throw error;
       }
+      // Return only once the broker serves the new topics' metadata: a consumer subscribing right
+      // after would otherwise be told the partitions are not hosted here (seen on a fresh broker).
+      await admin.fetchTopicMetadata({ topics: missing.map((t) => t.name) });
     }
     const present = topics.filter((t) => existing.has(t.name));
     if (present.length === 0) return;

@@ -4,6 +4,7 @@
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 const { startContainerStack, dockerAvailable } = require('./container-stack');
+const { pruneTestTopics } = require('./prune-test-topics');
 
 const ENDPOINT_VARIABLES = ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'DATABASE_URL', 'REDIS_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'JAEGER_QUERY_URL'];
 
@@ -23,4 +24,8 @@ module.exports = async function globalSetup() {
   const launcher = path.resolve(__dirname, '../../../deploy/native/stack');
   execFileSync(launcher, ['up'], { stdio: ['ignore', 'inherit', 'inherit'] });
   applyExports(execFileSync(launcher, ['env'], { encoding: 'utf8' }));
+  // The native stack outlives test runs: drop what earlier runs left behind.
+  const startedAt = Date.now();
+  const pruned = await pruneTestTopics(process.env.KAFKA_BROKERS.split(','));
+  if (pruned > 0) process.stdout.write(`pruned ${pruned} topics of earlier test runs (${((Date.now() - startedAt) / 1000).toFixed(1)}s)\n`);
 };

@@ -1,5 +1,5 @@
 import type { TaskDispatched } from '@flotilla/contracts';
-import { DEAD_LETTER_HEADERS, describeError, ensureTopics, headersToMetadata, type TopicDeclaration, type AvroSerde, type ConsumedEvent, type EventPublisher } from '@flotilla/messaging';
+import { DEAD_LETTER_HEADERS, describeError, ensureTopics, headersToMetadata, withRetry, type TopicDeclaration, type AvroSerde, type ConsumedEvent, type EventPublisher } from '@flotilla/messaging';
 import { contextFromTraceparent, inSpan, SpanKind, type Logger } from '@flotilla/observability';
 import type { Context } from '@opentelemetry/api';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
@@ -110,7 +110,8 @@ export class DispatchIntake extends Server implements CustomTransportStrategy {
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));
     await consumer.connect();
-    await consumer.subscribe({ topics: [...this.options.agentTypeByTopic.keys()], fromBeginning: true });
+    // Retriable metadata errors (a topic created a moment ago) are retried rather than failing the start.
+    await withRetry(() => consumer.subscribe({ topics: [...this.options.agentTypeByTopic.keys()], fromBeginning: true }), { maxAttempts: 8, initialDelayMs: 250, maxDelayMs: 5_000 });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
