@@ -1,6 +1,7 @@
 // The demo's workload: several customers submit executions of a few kinds through Kafka, as any
 // producer would; one request is invalid. Waits until every execution has an outcome in the read model.
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { SignJWT } from 'jose';
 import { EVENT_SCHEMAS, type ExecutionRequested, type TaskSpec } from '@flotilla/contracts';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
@@ -26,6 +27,11 @@ const KINDS: Record<string, () => TaskSpec[]> = {
 const CUSTOMERS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
 
 async function main() {
+  const opsToken = await new SignJWT({ role: 'ops' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('demo')
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(process.env.AUTH_JWT_SECRET ?? 'flotilla-development-secret-do-not-use-in-production'));
   const kafka = new Kafka({ clientId: 'flotilla-demo', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
   const registry = new SchemaRegistry({ host: process.env.SCHEMA_REGISTRY_URL! });
   const { id } = await registry.register(
@@ -70,7 +76,7 @@ async function main() {
     const statuses: Record<string, number> = {};
     for (const r of requests) {
       if (outcomes.has(r.executionId)) continue;
-      const response = await fetch(`http://127.0.0.1:3000/v1/executions/${r.executionId}`);
+      const response = await fetch(`http://127.0.0.1:3000/v1/executions/${r.executionId}`, { headers: { authorization: `Bearer ${opsToken}` } });
       if (!response.ok) continue;
       const view = (await response.json()) as { status: string; reasons: string[] };
       statuses[view.status] = (statuses[view.status] ?? 0) + 1;

@@ -104,7 +104,11 @@ async function up() {
 
   console.log(`
 Where to look
-  Query API       http://127.0.0.1:3000/v1/executions/<execution id>   (ids printed above)
+  Query API       TOKEN=$(npm run -s token -- ops)   (or: npm run -s token -- customer acme)
+                  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:3000/v1/overview
+                  .../v1/customers  .../v1/executions?status=failed  .../v1/executions/<id>  .../v1/alerts  .../v1/sla-violations
+  Orchestrator    http://127.0.0.1:3001/v1/executions (POST)   PUT /v1/admission/capacity
+  Agent pools     http://127.0.0.1:3002/v1/pools
   Jaeger API      ${env.JAEGER_QUERY_URL}/api/traces?service=orchestrator&limit=5
                   ${env.JAEGER_QUERY_URL}/api/traces/<trace id>   (this Jaeger build has the query API, not the web UI)
   Metrics         http://127.0.0.1:3001/metrics  (orchestrator; 3002 agent-pool, 3000 projection)

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { token } from './support/tokens';
 import { readTopic, ServiceProcess, testKafka, uniqueNamespace, waitFor } from '@flotilla/testing';
 
 /**
@@ -35,6 +36,7 @@ describe('execution engine: retries, timeouts, cancel, HTTP', () => {
     SYNTHETIC_MAX_DURATION_MS: '20',
     HEARTBEAT_INTERVAL_MS: '200',
     EXECUTION_SETTINGS_FILE: settingsFile,
+    RATE_LIMIT_PER_SECOND: '10000',
   };
   const basePort = 20_000 + Math.floor(Math.random() * 20_000);
   const orchestrator = new ServiceProcess('orchestrator', basePort, env);
@@ -42,7 +44,9 @@ describe('execution engine: retries, timeouts, cancel, HTTP', () => {
   const projection = new ServiceProcess('projection', basePort + 2, env);
   const kafka = testKafka('engine-e2e');
 
+  let opsToken = '';
   beforeAll(async () => {
+    opsToken = await token({ role: 'ops' });
     await orchestrator.start();
     await Promise.all([agentPool.start(), projection.start()]);
   });
@@ -53,7 +57,7 @@ describe('execution engine: retries, timeouts, cancel, HTTP', () => {
   type View = { status: string; reasons: string[]; tasks: { taskId: string; status: string; attempt: number; reason: string | null }[] };
   const submit = (body: unknown) => fetch(`${orchestrator.url}/v1/executions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const view = async (id: string): Promise<View | undefined> => {
-    const response = await fetch(`${projection.url}/v1/executions/${id}`);
+    const response = await fetch(`${projection.url}/v1/executions/${id}`, { headers: { authorization: `Bearer ${opsToken}` } });
     return response.ok ? ((await response.json()) as View) : undefined;
   };
   const until = (id: string, status: string, timeoutMs = 60_000) =>

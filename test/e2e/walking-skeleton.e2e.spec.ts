@@ -3,6 +3,7 @@ import { EVENT_SCHEMAS, type ExecutionRequested } from '@flotilla/contracts';
 import { DEAD_LETTER_HEADERS } from '@flotilla/messaging';
 import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
+import { token } from './support/tokens';
 import { readTopic, stack, testKafka, testPool, uniqueNamespace } from '@flotilla/testing';
 import { ServiceProcess } from '@flotilla/testing';
 import { waitFor } from '@flotilla/testing';
@@ -14,7 +15,7 @@ import { waitFor } from '@flotilla/testing';
 describe('walking skeleton: orchestrator -> agent-pool -> projection', () => {
   const namespace = uniqueNamespace('e2e');
   // Admission at a capacity of 20 (default per-customer cap): the 200 executions queue and drain through it.
-  const env = { FLOTILLA_NAMESPACE: namespace, SYNTHETIC_MIN_DURATION_MS: '5', SYNTHETIC_MAX_DURATION_MS: '30', ADMISSION_CAPACITY: '20' };
+  const env = { FLOTILLA_NAMESPACE: namespace, SYNTHETIC_MIN_DURATION_MS: '5', SYNTHETIC_MAX_DURATION_MS: '30', ADMISSION_CAPACITY: '20', RATE_LIMIT_PER_SECOND: '10000' };
   const basePort = 20_000 + Math.floor(Math.random() * 20_000);
   const orchestrator = new ServiceProcess('orchestrator', basePort, env);
   const agentPool = new ServiceProcess('agent-pool', basePort + 1, env);
@@ -27,7 +28,9 @@ describe('walking skeleton: orchestrator -> agent-pool -> projection', () => {
 
   const topic = (name: string) => `${namespace}.${name}`;
 
+  let opsToken = '';
   beforeAll(async () => {
+    opsToken = await token({ role: 'ops' });
     // The orchestrator creates the topics and registers the schemas; the others start alongside.
     await orchestrator.start();
     await Promise.all([agentPool.start(), projection.start()]);
@@ -64,7 +67,7 @@ describe('walking skeleton: orchestrator -> agent-pool -> projection', () => {
   }
 
   async function getExecution(id: string): Promise<{ status: string; reasons: string[]; tasks: { status: string }[] } | undefined> {
-    const response = await fetch(`${projection.url}/v1/executions/${id}`);
+    const response = await fetch(`${projection.url}/v1/executions/${id}`, { headers: { authorization: `Bearer ${opsToken}` } });
     return response.ok ? ((await response.json()) as { status: string; reasons: string[]; tasks: { status: string }[] }) : undefined;
   }
 

@@ -3,14 +3,39 @@ import { EVENT_SCHEMAS, TOPICS } from '@flotilla/contracts';
 import { KafkaEventsTransport } from '@flotilla/messaging';
 import { loadConfig, Platform, PlatformModule, platformConfigSchema, runService } from '@flotilla/service-kit';
 import { Module } from '@nestjs/common';
+import Redis from 'ioredis';
 import * as path from 'node:path';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { z } from 'zod';
 import { ExecutionProjectionHandlers } from './application/execution-projection.handlers';
-import { ExecutionsController } from './http/executions.controller';
+import { ReadSideProjectionHandlers } from './application/read-side.handlers';
+import { AuthGuard, RATE_LIMITER } from './http/auth/auth.guard';
+import { JwtAuthenticator } from './http/auth/jwt.authenticator';
+import { AUTHENTICATOR } from './http/auth/principal';
+import { ReadModelsController } from './http/read-models.controller';
 import { ExecutionsRepository } from './infrastructure/executions.repository';
-import { EXECUTIONS_REPOSITORY } from './projection.constants';
+import { PostgresReadModelQueries } from './infrastructure/read-model.queries';
+import { ReadSideRepository } from './infrastructure/read-side.repository';
+import { EXECUTIONS_REPOSITORY, READ_MODEL_QUERIES, READ_SIDE_REPOSITORY } from './projection.constants';
 
-void runService(telemetry, () => {
-  const config = loadConfig(platformConfigSchema.extend({ HTTP_PORT: platformConfigSchema.shape.HTTP_PORT.default(3000) }));
+/** Signs nothing: only for local demos and tests, and the service says so at start. */
+const DEVELOPMENT_JWT_SECRET = 'flotilla-development-secret-do-not-use-in-production';
+
+const projectionConfigSchema = platformConfigSchema.extend({
+  HTTP_PORT: platformConfigSchema.shape.HTTP_PORT.default(3000),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  AUTH_JWT_ALGORITHM: z.enum(['HS256', 'RS256']).default('HS256'),
+  AUTH_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  AUTH_JWT_PUBLIC_KEY: z.string().optional(),
+  AUTH_JWT_ISSUER: z.string().optional(),
+  AUTH_JWT_AUDIENCE: z.string().optional(),
+  RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(1).default(50),
+  // Until the first AdmissionCapacityChanged is read: the orchestrator's configured default.
+  ADMISSION_CAPACITY: z.coerce.number().int().min(1).default(5),
+});
+
+void runService(telemetry, async () => {
+  const config = loadConfig(projectionConfigSchema);
   const platform = new Platform({
     serviceName: 'projection',
     config,
@@ -18,18 +43,39 @@ void runService(telemetry, () => {
     telemetry,
     serviceMigrationsDir: path.resolve(__dirname, '../migrations'),
   });
+  if (config.AUTH_JWT_ALGORITHM === 'HS256' && !config.AUTH_JWT_SECRET) platform.logger.warn('AUTH_JWT_SECRET is not set: using the development secret; set it anywhere but a laptop');
+  const authenticator = await JwtAuthenticator.create({
+    algorithm: config.AUTH_JWT_ALGORITHM,
+    secret: config.AUTH_JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
+    publicKey: config.AUTH_JWT_PUBLIC_KEY,
+    issuer: config.AUTH_JWT_ISSUER,
+    audience: config.AUTH_JWT_AUDIENCE,
+  });
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  redis.on('error', (error) => platform.logger.warn({ err: error }, 'Redis connection error'));
+  const limiter = new RateLimiterRedis({ storeClient: redis, keyPrefix: `${platform.namespace ?? 'flotilla'}:rate`, points: config.RATE_LIMIT_PER_SECOND, duration: 1 });
+  const queries = new PostgresReadModelQueries(platform.pool, platform.store.schema, config.ADMISSION_CAPACITY);
+
   const transport = new KafkaEventsTransport((handler) =>
     platform.createConsumer({
       name: 'read-models',
-      topics: [platform.topic(TOPICS.executions.name), platform.topic(TOPICS.taskEvents.name)],
+      topics: [TOPICS.executions, TOPICS.taskEvents, TOPICS.alerts, TOPICS.admission].map((t) => platform.topic(t.name)),
       handler,
     }),
   );
 
   @Module({
     imports: [PlatformModule.forPlatform(platform)],
-    controllers: [ExecutionProjectionHandlers, ExecutionsController],
-    providers: [{ provide: EXECUTIONS_REPOSITORY, useValue: new ExecutionsRepository(platform.store.schema) }],
+    controllers: [ExecutionProjectionHandlers, ReadSideProjectionHandlers, ReadModelsController],
+    providers: [
+      { provide: EXECUTIONS_REPOSITORY, useValue: new ExecutionsRepository(platform.store.schema) },
+      { provide: READ_SIDE_REPOSITORY, useValue: new ReadSideRepository(platform.store.schema) },
+      // Factories, not useValue: Nest would otherwise walk these objects to compute the module token.
+      { provide: READ_MODEL_QUERIES, useFactory: () => queries },
+      { provide: AUTHENTICATOR, useFactory: () => authenticator },
+      { provide: RATE_LIMITER, useFactory: () => limiter },
+      AuthGuard,
+    ],
   })
   class AppModule {}
 

@@ -18,6 +18,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { PoolClient } from 'pg';
 import { EXECUTIONS_REPOSITORY } from '../projection.constants';
+import { project } from './projector';
 import type { ExecutionsRepository } from '../infrastructure/executions.repository';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -44,7 +45,10 @@ export class ExecutionProjectionHandlers {
   @EventPattern('flotilla.execution.ExecutionAdmitted')
   onAdmitted(@Payload() event: ConsumedEvent<ExecutionAdmitted>) {
     const e = event.envelope.payload;
-    return this.project(event, (c) => this.executions.upsertExecution(c, { executionId: e.executionId, customerId: e.customerId, status: 'running', eventAt: e.admittedAt }));
+    return this.project(event, async (c) => {
+      await this.executions.upsertExecution(c, { executionId: e.executionId, customerId: e.customerId, status: 'running', eventAt: e.admittedAt });
+      await this.executions.markAdmitted(c, e.executionId, e.admittedAt);
+    });
   }
 
   @EventPattern('flotilla.execution.ExecutionRejected')
@@ -124,12 +128,7 @@ export class ExecutionProjectionHandlers {
     return this.project(event, (c) => this.executions.updateTask(c, e.executionId, e.taskId, { status: 'skipped', reason: e.reason }, e.skippedAt));
   }
 
-  /** The read-model change and the inbox record commit together: a redelivery changes nothing. */
-  private async project(event: ConsumedEvent, change: (client: PoolClient) => Promise<void>): Promise<void> {
-    const store = this.platform.store;
-    await store.withTransaction(async (client) => {
-      if (!(await store.recordInbox(client, 'projection.executions', event.envelope.eventId))) return;
-      await change(client);
-    });
+  private project(event: ConsumedEvent, change: (client: PoolClient) => Promise<void>): Promise<void> {
+    return project(this.platform, event, change);
   }
 }

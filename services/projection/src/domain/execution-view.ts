@@ -22,8 +22,15 @@ export interface ExecutionView {
   readonly kind: string | null;
   readonly status: ExecutionViewStatus;
   readonly reasons: readonly string[];
+  /** The agent type being worked on (the running task's, else the next pending one's). */
+  readonly phase?: string | null;
+  /** Finished (completed or skipped) tasks as a share of all tasks, 0..100. */
+  readonly progressPct?: number;
   readonly tasks: readonly TaskView[];
   readonly acceptedAt: string | null;
+  readonly queuedAt?: string | null;
+  readonly admittedAt?: string | null;
+  readonly deadlineAt?: string | null;
   readonly finishedAt: string | null;
   readonly durationMs: number | null;
   readonly lastEventAt: string;

@@ -1,5 +1,5 @@
-import type { Pool, PoolClient } from 'pg';
-import type { ExecutionView, ExecutionViewStatus, TaskView } from '../domain/execution-view';
+import type { PoolClient } from 'pg';
+import type { ExecutionViewStatus, TaskView } from '../domain/execution-view';
 import { TERMINAL_STATUSES } from '../domain/execution-view';
 
 type Queryable = Pick<PoolClient, 'query'>;
@@ -69,21 +69,7 @@ export class ExecutionsRepository {
     );
   }
 
-  async findById(pool: Pool, executionId: string): Promise<ExecutionView | null> {
-    const { rows } = await pool.query(`SELECT * FROM ${this.schema}.executions WHERE execution_id = $1`, [executionId]);
-    if (rows.length === 0) return null;
-    const row = rows[0];
-    return {
-      executionId: row.execution_id,
-      customerId: row.customer_id,
-      kind: row.kind,
-      status: row.status,
-      reasons: row.reasons,
-      tasks: Object.values(row.tasks as Record<string, TaskView>),
-      acceptedAt: row.accepted_at?.toISOString() ?? null,
-      finishedAt: row.finished_at?.toISOString() ?? null,
-      durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
-      lastEventAt: row.last_event_at.toISOString(),
-    };
+  async markAdmitted(client: Queryable, executionId: string, admittedAt: number): Promise<void> {
+    await client.query(`UPDATE ${this.schema}.executions SET admitted_at = to_timestamp($2 / 1000.0) WHERE execution_id = $1`, [executionId, admittedAt]);
   }
 }

@@ -1,0 +1,168 @@
+import { ServiceProcess, uniqueNamespace, waitFor } from '@flotilla/testing';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { token } from './support/tokens';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies of many shapes, checked by the assertions
+type Body = Record<string, any>;
+
+/**
+ * The ops query API on the projection: tokens, tenancy, filters and pagination, cards, overview,
+ * alerts and SLA violations, rate limiting, and 400s that name the parameter. Admission runs one
+ * execution at a time with a 0.5 s queue SLA, so a few executions produce violations and alerts.
+ */
+describe('projection query API', () => {
+  const namespace = uniqueNamespace('api');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-'));
+  const settingsFile = path.join(dir, 'execution-settings.json');
+  fs.writeFileSync(
+    settingsFile,
+    JSON.stringify({
+      workflows: { review: [{ taskId: 'analysis', agentType: 'analysis', dependsOn: [] }] },
+      defaultRetryPolicy: { initialIntervalMs: 100, backoffCoefficient: 2, maximumIntervalMs: 500, maximumAttempts: 1, nonRetryableErrorKinds: [] },
+      defaultTimeouts: { scheduleToStartMs: 60_000, startToCloseMs: 60_000, heartbeatMs: 30_000 },
+      admission: { capacity: 1, perCustomerLimit: 1, queueSlaMs: 500 },
+    }),
+  );
+  const executorsFile = path.join(dir, 'executors.json');
+  fs.writeFileSync(executorsFile, JSON.stringify({ default: { type: 'synthetic' } }));
+  const env = { FLOTILLA_NAMESPACE: namespace, EXECUTION_SETTINGS_FILE: settingsFile, EXECUTORS_FILE: executorsFile, ADMISSION_CAPACITY: '1', RATE_LIMIT_PER_SECOND: '25' };
+  const basePort = 20_000 + Math.floor(Math.random() * 20_000);
+  const orchestrator = new ServiceProcess('orchestrator', basePort, env);
+  const agentPool = new ServiceProcess('agent-pool', basePort + 1, env);
+  const projection = new ServiceProcess('projection', basePort + 2, env);
+  const tokens = { ops: '', acme: '', globex: '' };
+  const ids = { acme: [] as string[], globex: [] as string[] };
+
+  const get = async (route: string, bearer: string | null = tokens.ops) => {
+    const response = await fetch(`${projection.url}${route}`, bearer === null ? {} : { headers: { authorization: `Bearer ${bearer}` } });
+    return { status: response.status, headers: response.headers, body: (await response.json()) as Body };
+  };
+  const submit = async (customerId: string, fail = false) => {
+    const executionId = `${customerId}-${randomUUID().slice(0, 8)}`;
+    const response = await fetch(`${orchestrator.url}/v1/executions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ executionId, customerId, kind: 'custom', deadlineAt: Date.now() + 3 * 86_400_000, tasks: [{ taskId: 'work', agentType: 'code_gen', input: { duration_ms: '300', ...(fail ? { fail: 'always' } : {}) } }] }),
+    });
+    expect(response.status).toBe(202);
+    return executionId;
+  };
+
+  beforeAll(async () => {
+    tokens.ops = await token({ role: 'ops', sub: 'ops-1' });
+    tokens.acme = await token({ role: 'customer', customerId: 'acme', sub: 'acme-user' });
+    tokens.globex = await token({ role: 'customer', customerId: 'globex', sub: 'globex-user' });
+    await orchestrator.start();
+    await Promise.all([agentPool.start(), projection.start()]);
+    for (let i = 0; i < 3; i++) ids.acme.push(await submit('acme'));
+    ids.globex.push(await submit('globex'), await submit('globex', true));
+    const all = [...ids.acme, ...ids.globex];
+    await waitFor('every execution to finish in the read model', async () => {
+      const views = await Promise.all(all.map((id) => get(`/v1/executions/${id}`)));
+      return views.every((v) => ['completed', 'failed'].includes(v.body.status));
+    }, { timeoutMs: 60_000, intervalMs: 500 });
+  });
+  afterAll(async () => {
+    await Promise.all([orchestrator.stop(), agentPool.stop(), projection.stop()]);
+  });
+
+  it('refuses requests without a valid token with 401 and the reason, and unknown roles with 403', async () => {
+    const none = await get('/v1/executions', null);
+    expect(none.status).toBe(401);
+    expect(none.body.message).toBe('a bearer token is required (Authorization: Bearer <jwt>)');
+    expect(none.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+    const forged = await get('/v1/executions', await token({ role: 'ops' }, 'a-different-secret-of-enough-length'));
+    expect(forged.status).toBe(401);
+    expect(forged.body.message).toMatch(/^invalid token: signature verification failed/);
+    const stranger = await get('/v1/executions', await token({ role: 'auditor' }));
+    expect(stranger.status).toBe(403);
+    expect(stranger.body.message).toBe('role "auditor" has no access; expected ops or customer');
+    expect((await fetch(`${projection.url}/health`)).status).toBe(200);
+  });
+
+  it('lets a customer see only its own executions: by id, by list, and in cards', async () => {
+    const others = await get(`/v1/executions/${ids.globex[0]}`, tokens.acme);
+    expect(others.status).toBe(404);
+    expect((await get(`/v1/executions/${ids.acme[0]}`, tokens.acme)).body).toMatchObject({ executionId: ids.acme[0], customerId: 'acme', status: 'completed', progressPct: 100 });
+
+    const listed = await get('/v1/executions?limit=200', tokens.acme);
+    expect(listed.body.items.map((e: { customerId: string }) => e.customerId)).toEqual(['acme', 'acme', 'acme']);
+    const asking = await get('/v1/executions?customerId=globex', tokens.acme);
+    expect(asking.status).toBe(403);
+    expect(asking.body.message).toBe('a customer token may only read customer acme');
+
+    const cards = await get('/v1/customers', tokens.acme);
+    expect(cards.body.items.map((c: { customerId: string }) => c.customerId)).toEqual(['acme']);
+    expect((await get('/v1/customers/globex', tokens.acme)).status).toBe(403);
+    expect((await get('/v1/overview', tokens.acme)).status).toBe(403);
+    const alerts = await get('/v1/alerts?limit=200', tokens.globex);
+    expect(alerts.body.items.every((a: { customerId: string }) => a.customerId === 'globex')).toBe(true);
+  });
+
+  it('pages through executions with a cursor, every one exactly once, newest first, with filters', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: Body } = await get(`/v1/executions?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.items.map((e: { executionId: string }) => e.executionId));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect([...seen].sort()).toEqual([...ids.acme, ...ids.globex].sort());
+    expect(new Set(seen).size).toBe(seen.length);
+
+    const failed = await get('/v1/executions?status=failed');
+    expect(failed.body.items.map((e: { executionId: string }) => e.executionId)).toEqual([ids.globex[1]]);
+    const later = await get(`/v1/executions?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`);
+    expect(later.body.items).toEqual([]);
+  });
+
+  it('answers customer cards and the system overview from the events', async () => {
+    const acme = (await get('/v1/customers/acme')).body;
+    expect(acme).toMatchObject({ customerId: 'acme', successRate: 1, counts: { completed: 3, failed: 0, running: 0, queued: 0 }, circuit: 'closed', phase: null });
+    expect(acme.health.status).toMatch(/green|yellow/);
+    const globex = (await get('/v1/customers/globex')).body;
+    expect(globex).toMatchObject({ successRate: 0.5, counts: { completed: 1, failed: 1 } });
+
+    const overview = (await get('/v1/overview')).body;
+    expect(overview).toMatchObject({ active: 0, queued: 0, capacity: 1, utilization: 0, customers: 2, successRate: { windowMinutes: 60, completed: 4, failed: 1, rate: 0.8 } });
+  });
+
+  it('lists SLA violations and their alerts: with one slot and a 0.5 s SLA, the later executions waited too long', async () => {
+    const violations = await waitFor('SLA violations in the read model', async () => {
+      const page = await get('/v1/sla-violations');
+      return page.body.items.length > 0 ? page.body.items : undefined;
+    });
+    for (const v of violations) expect(v.actualMs).toBeGreaterThan(v.limitMs);
+    const alerts = (await get('/v1/alerts?severity=warning&limit=200')).body.items as { kind: string; executionId: string }[];
+    expect(alerts.filter((a) => a.kind === 'sla_violated').map((a) => a.executionId).sort()).toEqual(violations.map((v: { executionId: string }) => v.executionId).sort());
+  });
+
+  it('answers bad query parameters with 400 naming each', async () => {
+    const bad = await get('/v1/executions?limit=0&status=sleeping&colour=blue');
+    expect(bad.status).toBe(400);
+    expect(bad.body.problems).toEqual(
+      expect.arrayContaining([
+        { parameter: 'limit', problem: 'must be at least 1' },
+        { parameter: 'status', problem: expect.stringMatching(/Invalid enum value/) },
+        { parameter: 'colour', problem: expect.stringMatching(/Unrecognized key/) },
+      ]),
+    );
+    expect((await get('/v1/executions?from=yesterday')).body.message).toBe('from: must be an ISO-8601 date-time');
+    expect((await get('/v1/executions?cursor=not-ours')).body).toMatchObject({ statusCode: 400, message: 'cursor: cursor is not one this API issued' });
+  });
+
+  it('limits each token: past the rate it answers 429 with Retry-After', async () => {
+    const busy = await token({ role: 'ops', sub: 'busy-dashboard' });
+    const responses = await Promise.all(Array.from({ length: 60 }, () => fetch(`${projection.url}/v1/overview`, { headers: { authorization: `Bearer ${busy}` } })));
+    const limited = responses.filter((r) => r.status === 429);
+    expect(responses.filter((r) => r.status === 200).length).toBeLessThanOrEqual(25);
+    expect(limited.length).toBeGreaterThanOrEqual(35);
+    expect(Number(limited[0].headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // Another token is not affected.
+    expect((await get('/v1/overview')).status).toBe(200);
+  });
+});
