@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { EventDriver } from './support/event-driver';
 import { token } from './support/tokens';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies of many shapes, checked by the assertions
@@ -34,6 +35,30 @@ describe('projection query API', () => {
   const agentPool = new ServiceProcess('agent-pool', basePort + 1, env);
   const projection = new ServiceProcess('projection', basePort + 2, env);
   const tokens = { ops: '', acme: '', globex: '' };
+  type Change = { kind: string; id: string; customerId: string | null };
+  /** Follows /v1/stream, recording each `changes` message. */
+  const follow = (bearer: string, query = '') => {
+    const messages: Change[][] = [];
+    const controller = new AbortController();
+    const done = (async () => {
+      const response = await fetch(`${projection.url}/v1/stream?access_token=${bearer}${query}`, { signal: controller.signal });
+      expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = block.split('\n').find((l) => l.startsWith('data: '));
+          if (block.includes('event: changes') && data) messages.push((JSON.parse(data.slice(6)) as { changes: Change[] }).changes);
+        }
+      }
+    })().catch(() => undefined);
+    return { messages, stop: async () => { controller.abort(); await done; } };
+  };
+  let acmeStream: ReturnType<typeof follow>;
   const ids = { acme: [] as string[], globex: [] as string[] };
 
   const get = async (route: string, bearer: string | null = tokens.ops) => {
@@ -57,6 +82,7 @@ describe('projection query API', () => {
     tokens.globex = await token({ role: 'customer', customerId: 'globex', sub: 'globex-user' });
     await orchestrator.start();
     await Promise.all([agentPool.start(), projection.start()]);
+    acmeStream = follow(tokens.acme);
     for (let i = 0; i < 3; i++) ids.acme.push(await submit('acme'));
     ids.globex.push(await submit('globex'), await submit('globex', true));
     const all = [...ids.acme, ...ids.globex];
@@ -66,6 +92,7 @@ describe('projection query API', () => {
     }, { timeoutMs: 60_000, intervalMs: 500 });
   });
   afterAll(async () => {
+    await acmeStream?.stop();
     await Promise.all([orchestrator.stop(), agentPool.stop(), projection.stop()]);
   });
 
@@ -164,5 +191,43 @@ describe('projection query API', () => {
     expect(Number(limited[0].headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     // Another token is not affected.
     expect((await get('/v1/overview')).status).toBe(200);
+  });
+
+  it('streams only a customer its own changes, live', async () => {
+    const seen = acmeStream.messages.flat();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.filter((c) => c.customerId !== 'acme')).toEqual([]);
+    expect(new Set(seen.filter((c) => c.kind === 'execution').map((c) => c.id))).toEqual(new Set(ids.acme));
+    const refused = await fetch(`${projection.url}/v1/stream?access_token=${tokens.acme}&customerId=globex`);
+    expect(refused.status).toBe(403);
+    expect((await fetch(`${projection.url}/v1/stream`)).status).toBe(401);
+  });
+
+  it('batches a burst of 600 events into a few messages, each thing named once per message', async () => {
+    const ops = follow(tokens.ops, '&kinds=alert');
+    await new Promise((resolve) => setTimeout(resolve, 500)); // connected
+    const driver = new EventDriver(namespace);
+    await driver.connect();
+    const burst = Array.from({ length: 600 }, (_, i) => ({
+      topic: 'flotilla.alerts',
+      key: 'burst',
+      type: 'flotilla.alert.AlertRaised',
+      payload: { alertId: `burst-${i}`, severity: 'info', kind: 'test_burst', source: 'e2e', customerId: 'burst', executionId: null, message: `burst ${i}`, raisedAt: Date.now() },
+    }));
+    await driver.publish(burst);
+    await driver.disconnect();
+    await waitFor('all 600 alerts on the stream', () => new Set(ops.messages.flat().map((c) => c.id)).size >= 600, { timeoutMs: 30_000 });
+    await ops.stop();
+    const alertIds = ops.messages.flat().map((c) => c.id);
+    expect(new Set(alertIds).size).toBe(600);
+    expect(ops.messages.every((m) => new Set(m.map((c) => c.id)).size === m.length)).toBe(true);
+    // 600 events in ~ a second or two, at most 4 messages a second: far fewer messages than events.
+    expect(ops.messages.length).toBeLessThan(60);
+  });
+
+  it('serves the dashboard page', async () => {
+    const page = await fetch(`${projection.url}/dashboard`);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('/v1/stream?kinds=customer,overview');
   });
 });

@@ -16,7 +16,11 @@ import { ReadModelsController } from './http/read-models.controller';
 import { ExecutionsRepository } from './infrastructure/executions.repository';
 import { PostgresReadModelQueries } from './infrastructure/read-model.queries';
 import { ReadSideRepository } from './infrastructure/read-side.repository';
-import { EXECUTIONS_REPOSITORY, READ_MODEL_QUERIES, READ_SIDE_REPOSITORY } from './projection.constants';
+import { EXECUTIONS_REPOSITORY, READ_MODEL_CHANGES, READ_MODEL_QUERIES, READ_SIDE_REPOSITORY } from './projection.constants';
+import { ChangeFeed } from './application/change-feed';
+import { CachedReadModelQueries } from './infrastructure/cached-queries';
+import { StreamController } from './http/stream.controller';
+import { DashboardController } from './http/dashboard/dashboard.controller';
 
 /** Signs nothing: only for local demos and tests, and the service says so at start. */
 const DEVELOPMENT_JWT_SECRET = 'flotilla-development-secret-do-not-use-in-production';
@@ -54,7 +58,13 @@ void runService(telemetry, async () => {
   const redis = new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 });
   redis.on('error', (error) => platform.logger.warn({ err: error }, 'Redis connection error'));
   const limiter = new RateLimiterRedis({ storeClient: redis, keyPrefix: `${platform.namespace ?? 'flotilla'}:rate`, points: config.RATE_LIMIT_PER_SECOND, duration: 1 });
-  const queries = new PostgresReadModelQueries(platform.pool, platform.store.schema, config.ADMISSION_CAPACITY);
+  const feed = new ChangeFeed();
+  const queries = new CachedReadModelQueries(
+    new PostgresReadModelQueries(platform.pool, platform.store.schema, config.ADMISSION_CAPACITY),
+    redis,
+    `${platform.namespace ?? 'flotilla'}:projection`,
+    feed,
+  );
 
   const transport = new KafkaEventsTransport((handler) =>
     platform.createConsumer({
@@ -66,12 +76,13 @@ void runService(telemetry, async () => {
 
   @Module({
     imports: [PlatformModule.forPlatform(platform)],
-    controllers: [ExecutionProjectionHandlers, ReadSideProjectionHandlers, ReadModelsController],
+    controllers: [ExecutionProjectionHandlers, ReadSideProjectionHandlers, ReadModelsController, StreamController, DashboardController],
     providers: [
       { provide: EXECUTIONS_REPOSITORY, useValue: new ExecutionsRepository(platform.store.schema) },
       { provide: READ_SIDE_REPOSITORY, useValue: new ReadSideRepository(platform.store.schema) },
       // Factories, not useValue: Nest would otherwise walk these objects to compute the module token.
       { provide: READ_MODEL_QUERIES, useFactory: () => queries },
+      { provide: READ_MODEL_CHANGES, useFactory: () => feed },
       { provide: AUTHENTICATOR, useFactory: () => authenticator },
       { provide: RATE_LIMITER, useFactory: () => limiter },
       AuthGuard,

@@ -17,8 +17,9 @@ import { PLATFORM, type Platform } from '@flotilla/service-kit';
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { PoolClient } from 'pg';
-import { EXECUTIONS_REPOSITORY } from '../projection.constants';
+import { EXECUTIONS_REPOSITORY, READ_MODEL_CHANGES } from '../projection.constants';
 import { project } from './projector';
+import type { ChangeFeed } from './change-feed';
 import type { ExecutionsRepository } from '../infrastructure/executions.repository';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -28,6 +29,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class ExecutionProjectionHandlers {
   constructor(
     @Inject(PLATFORM) private readonly platform: Platform,
+    @Inject(READ_MODEL_CHANGES) private readonly feed: ChangeFeed,
     @Inject(EXECUTIONS_REPOSITORY) private readonly executions: ExecutionsRepository,
   ) {}
 
@@ -129,6 +131,6 @@ export class ExecutionProjectionHandlers {
   }
 
   private project(event: ConsumedEvent, change: (client: PoolClient) => Promise<void>): Promise<void> {
-    return project(this.platform, event, change);
+    return project(this.platform, this.feed, event, change);
   }
 }
