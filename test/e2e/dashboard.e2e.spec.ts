@@ -1,0 +1,69 @@
+/// <reference lib="dom" />
+import { ServiceProcess, uniqueNamespace, waitFor } from '@flotilla/testing';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { token } from './support/tokens';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/**
+ * The dashboard in headless Chromium (Debian's package, installed by `deploy/native/stack browser`):
+ * it reads the overview, and a customer card appears and changes live as executions run, without a
+ * reload. The run leaves a screenshot in test-results/dashboard.png.
+ */
+describe('dashboard in a browser', () => {
+  const namespace = uniqueNamespace('dash');
+  const env = { FLOTILLA_NAMESPACE: namespace, SYNTHETIC_MIN_DURATION_MS: '200', SYNTHETIC_MAX_DURATION_MS: '400' };
+  const basePort = 20_000 + Math.floor(Math.random() * 20_000);
+  const orchestrator = new ServiceProcess('orchestrator', basePort, env);
+  const agentPool = new ServiceProcess('agent-pool', basePort + 1, env);
+  const projection = new ServiceProcess('projection', basePort + 2, env);
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    const executablePath = execFileSync(path.join(ROOT, 'deploy/native/stack'), ['browser'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
+    await orchestrator.start();
+    await Promise.all([agentPool.start(), projection.start()]);
+    browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([orchestrator.stop(), agentPool.stop(), projection.stop()]);
+  });
+
+  const submit = async (customerId: string) => {
+    const response = await fetch(`${orchestrator.url}/v1/executions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ executionId: `${customerId}-${randomUUID().slice(0, 8)}`, customerId, kind: 'review', deadlineAt: Date.now() + 4 * 86_400_000 }),
+    });
+    expect(response.status).toBe(202);
+  };
+
+  it('shows the overview, then customer cards that change live as executions run', async () => {
+    await page.goto(`${projection.url}/dashboard#token=${await token({ role: 'ops', sub: 'dashboard-e2e' })}`);
+    await page.waitForSelector('#live.on', { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelector('[data-o="customers"]')?.textContent === '0', null, { timeout: 15_000 });
+    expect(await page.textContent('[data-o="active"]')).toBe('0 / 5');
+    expect(await page.textContent('[data-o="health"]')).toBe('green');
+
+    for (let i = 0; i < 3; i++) await submit('acme');
+    await submit('globex');
+
+    // No reload: the cards appear and their completed counts climb from the stream alone.
+    await page.waitForFunction(() => document.querySelector('[data-customer="acme"]')?.getAttribute('data-completed') === '3', null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('[data-customer="globex"]')?.getAttribute('data-completed') === '1', null, { timeout: 30_000 });
+    await waitFor('the overview to count both customers', async () => (await page.textContent('[data-o="customers"]')) === '2', { timeoutMs: 15_000 });
+    expect(await page.evaluate(() => Array.from(document.querySelectorAll('[data-customer]')).map((el) => el.getAttribute('data-customer')))).toEqual(['acme', 'globex']);
+    expect(await page.textContent('[data-customer="acme"] [data-c="success"]')).toBe('100 %');
+    expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(1);
+
+    fs.mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: path.join(ROOT, 'test-results/dashboard.png'), fullPage: true });
+  });
+});
