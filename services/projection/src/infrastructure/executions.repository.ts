@@ -57,19 +57,34 @@ export class ExecutionsRepository {
   }
 
   /** Merges fields into one task of an execution, creating a placeholder execution row if needed. */
+  /**
+   * Merges a task update unless a later one already landed. Task events come from two topics (the
+   * pools' reports and the orchestrator's retries), so they can arrive out of order: an update for
+   * an older attempt, or an earlier step of the same attempt, never overwrites a newer state.
+   */
   async updateTask(client: Queryable, executionId: string, taskId: string, fields: Partial<TaskView>, eventAt: number): Promise<void> {
     await this.upsertExecution(client, { executionId, status: 'requested', eventAt });
+    const current = `tasks -> $2`;
+    const newer = `($5::int IS NULL
+        OR COALESCE((${current} ->> 'attempt')::int, 0) < $5
+        OR (COALESCE((${current} ->> 'attempt')::int, 0) = $5 AND ${statusRank('$6::text')} >= ${statusRank(`${current} ->> 'status'`)}))`;
     await client.query(
       `UPDATE ${this.schema}.executions
-          SET tasks = jsonb_set(tasks, ARRAY[$2], COALESCE(tasks -> $2, '{}'::jsonb) || $3::jsonb, true),
+          SET tasks = CASE WHEN ${newer} THEN jsonb_set(tasks, ARRAY[$2], COALESCE(${current}, '{}'::jsonb) || $3::jsonb, true) ELSE tasks END,
               last_event_at = GREATEST(last_event_at, to_timestamp($4 / 1000.0)),
               updated_at = now()
         WHERE execution_id = $1`,
-      [executionId, taskId, JSON.stringify({ taskId, ...fields }), eventAt],
+      [executionId, taskId, JSON.stringify({ taskId, ...fields }), eventAt, fields.attempt ?? null, fields.status ?? null],
     );
   }
 
   async markAdmitted(client: Queryable, executionId: string, admittedAt: number): Promise<void> {
     await client.query(`UPDATE ${this.schema}.executions SET admitted_at = to_timestamp($2 / 1000.0) WHERE execution_id = $1`, [executionId, admittedAt]);
   }
+}
+
+/** How far along an attempt a task status is; a status without one (a reason only) always merges. */
+function statusRank(expression: string): string {
+  return `(CASE ${expression} WHEN 'pending' THEN 0 WHEN 'dispatched' THEN 1 WHEN 'running' THEN 2 WHEN 'failed' THEN 3
+    WHEN 'retrying' THEN 4 WHEN 'completed' THEN 5 WHEN 'skipped' THEN 5 WHEN 'cancelled' THEN 5 ELSE 6 END)`;
 }
