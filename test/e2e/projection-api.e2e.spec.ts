@@ -225,6 +225,15 @@ describe('projection query API', () => {
     expect(ops.messages.length).toBeLessThan(60);
   });
 
+  it('publishes its OpenAPI document and Swagger UI', async () => {
+    const document = (await (await fetch(`${projection.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(document.openapi).toMatch(/^3\./);
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/v1/executions', '/v1/executions/{id}', '/v1/customers', '/v1/overview', '/v1/alerts', '/v1/sla-violations', '/v1/stream']));
+    const ui = await fetch(`${projection.url}/docs`);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toMatch(/swagger/i);
+  });
+
   it('serves the dashboard page', async () => {
     const page = await fetch(`${projection.url}/dashboard`);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);

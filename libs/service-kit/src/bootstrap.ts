@@ -14,6 +14,8 @@ export interface ServiceDefinition {
   readonly module: Type<unknown> | DynamicModule;
   /** Event consumers exposed as Nest microservice transports (`@EventPattern` handlers). */
   readonly transports?: readonly CustomTransportStrategy[];
+  /** Last touches to the HTTP application before it listens (e.g. an OpenAPI document). */
+  readonly configure?: (app: NestFastifyApplication) => void | Promise<void>;
 }
 
 /**
@@ -31,7 +33,7 @@ export async function runService(telemetry: Telemetry, define: () => ServiceDefi
     }
     throw error;
   }
-  const { platform, module, transports = [] } = definition;
+  const { platform, module, transports = [], configure } = definition;
   const { config } = platform.options;
   try {
     await platform.start();
@@ -42,6 +44,7 @@ export async function runService(telemetry: Telemetry, define: () => ServiceDefi
     app.enableShutdownHooks();
     observeHttpLatency(app, platform);
     for (const strategy of transports) app.connectMicroservice({ strategy }, { inheritAppConfig: true });
+    await configure?.(app);
     // Listen before joining the consumer groups: joining can wait out a dead predecessor's Kafka
     // session, and meanwhile /health answers and /ready says what it is waiting for.
     await app.listen(config.HTTP_PORT, config.HTTP_HOST);

@@ -3,6 +3,8 @@ import { EVENT_SCHEMAS, TOPICS } from '@flotilla/contracts';
 import { KafkaEventsTransport } from '@flotilla/messaging';
 import { loadConfig, Platform, PlatformModule, platformConfigSchema, runService } from '@flotilla/service-kit';
 import { Module } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import Redis from 'ioredis';
 import * as path from 'node:path';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
@@ -90,5 +92,21 @@ void runService(telemetry, async () => {
   })
   class AppModule {}
 
-  return { platform, module: AppModule, transports: [transport] };
+  return {
+    platform,
+    module: AppModule,
+    transports: [transport],
+    configure: (app: NestFastifyApplication) => {
+      const document = SwaggerModule.createDocument(
+        app,
+        new DocumentBuilder()
+          .setTitle('Flotilla query API')
+          .setDescription('Read models of executions, customers, alerts and SLA violations; a live stream of their changes. Bearer JWT: role ops sees all, role customer its own data.')
+          .setVersion('1')
+          .addBearerAuth()
+          .build(),
+      );
+      SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json' });
+    },
+  };
 });

@@ -1,4 +1,5 @@
 import { BadRequestException, Controller, ForbiddenException, Get, Inject, NotFoundException, Param, Query, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { PageRequest, ReadModelQueries } from '../domain/read-models';
 import { InvalidCursorError } from '../infrastructure/read-model.queries';
@@ -41,18 +42,38 @@ function scopeCustomer(principal: Principal, requested: string | undefined): str
 }
 
 /** The ops query API over the read models; every route needs a token (AuthGuard). */
+const PAGE_QUERIES = [
+  ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } }),
+  ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' }),
+];
+const apply = (...decorators: MethodDecorator[]): MethodDecorator => (target, key, descriptor) => {
+  for (const decorator of decorators) decorator(target, key, descriptor);
+};
+
+@ApiTags('read models')
+@ApiBearerAuth()
 @Controller('v1')
 @UseGuards(AuthGuard)
 export class ReadModelsController {
   constructor(@Inject(READ_MODEL_QUERIES) private readonly queries: ReadModelQueries) {}
 
   @Get('executions')
+  @ApiOperation({ summary: 'Executions, newest first; a customer token sees only its own' })
+  @apply(
+    ...PAGE_QUERIES,
+    ApiQuery({ name: 'status', required: false, enum: ['queued', 'running', 'completed', 'failed', 'rejected', 'cancelled'] }),
+    ApiQuery({ name: 'customerId', required: false }),
+    ApiQuery({ name: 'kind', required: false }),
+    ApiQuery({ name: 'from', required: false, description: 'accepted at or after (ISO-8601)' }),
+    ApiQuery({ name: 'to', required: false, description: 'accepted before (ISO-8601)' }),
+  )
   async listExecutions(@Req() request: AuthenticatedRequest, @Query() query: unknown) {
     const q = parse(executionsQuery, query);
     return this.paged(() => this.queries.listExecutions({ status: q.status, customerId: scopeCustomer(request.principal!, q.customerId), kind: q.kind, from: q.from, to: q.to }, pageOf(q)));
   }
 
   @Get('executions/:id')
+  @ApiOperation({ summary: 'One execution with its tasks; 404 for unknown ids and for other customers\' executions' })
   async getExecution(@Req() request: AuthenticatedRequest, @Param('id') id: string) {
     const execution = await this.queries.getExecution(id);
     // Another customer's execution answers exactly like a missing one: its existence is not leaked.
@@ -63,12 +84,15 @@ export class ReadModelsController {
   }
 
   @Get('customers')
+  @ApiOperation({ summary: 'Customer cards: phase, health, timeline, success rate, last activity' })
+  @apply(...PAGE_QUERIES)
   async listCustomers(@Req() request: AuthenticatedRequest, @Query() query: unknown) {
     const q = parse(cardsQuery, query);
     return this.paged(() => this.queries.listCustomerCards({ customerId: scopeCustomer(request.principal!, undefined) }, pageOf(q)));
   }
 
   @Get('customers/:id')
+  @ApiOperation({ summary: 'One customer card' })
   async getCustomer(@Req() request: AuthenticatedRequest, @Param('id') id: string) {
     scopeCustomer(request.principal!, id);
     const card = await this.queries.getCustomerCard(id);
@@ -77,18 +101,23 @@ export class ReadModelsController {
   }
 
   @Get('overview')
+  @ApiOperation({ summary: 'System overview (ops only)' })
   async overview(@Req() request: AuthenticatedRequest) {
     if (request.principal!.role !== 'ops') throw new ForbiddenException('the system overview is for ops; a customer token reads its own card at /v1/customers/{id}');
     return this.queries.overview();
   }
 
   @Get('alerts')
+  @ApiOperation({ summary: 'Alerts, newest first' })
+  @apply(...PAGE_QUERIES, ApiQuery({ name: 'severity', required: false, enum: ['info', 'warning', 'critical'] }), ApiQuery({ name: 'customerId', required: false }))
   async alerts(@Req() request: AuthenticatedRequest, @Query() query: unknown) {
     const q = parse(alertsQuery, query);
     return this.paged(() => this.queries.listAlerts({ customerId: scopeCustomer(request.principal!, q.customerId), severity: q.severity }, pageOf(q)));
   }
 
   @Get('sla-violations')
+  @ApiOperation({ summary: 'SLA violations, newest first' })
+  @apply(...PAGE_QUERIES, ApiQuery({ name: 'customerId', required: false }))
   async slaViolations(@Req() request: AuthenticatedRequest, @Query() query: unknown) {
     const q = parse(slaQuery, query);
     return this.paged(() => this.queries.listSlaViolations({ customerId: scopeCustomer(request.principal!, q.customerId) }, pageOf(q)));
