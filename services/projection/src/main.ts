@@ -36,6 +36,8 @@ const projectionConfigSchema = platformConfigSchema.extend({
   AUTH_JWT_ISSUER: z.string().optional(),
   AUTH_JWT_AUDIENCE: z.string().optional(),
   RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(1).default(50),
+  // How long a cached overview or card may be served at most; 0 turns the cache off (benchmarks).
+  READ_CACHE_TTL_MS: z.coerce.number().int().min(0).default(2_000),
   // Until the first AdmissionCapacityChanged is read: the orchestrator's configured default.
   ADMISSION_CAPACITY: z.coerce.number().int().min(1).default(5),
 });
@@ -61,12 +63,9 @@ void runService(telemetry, async () => {
   redis.on('error', (error) => platform.logger.warn({ err: error }, 'Redis connection error'));
   const limiter = new RateLimiterRedis({ storeClient: redis, keyPrefix: `${platform.namespace ?? 'flotilla'}:rate`, points: config.RATE_LIMIT_PER_SECOND, duration: 1 });
   const feed = new ChangeFeed();
-  const queries = new CachedReadModelQueries(
-    new PostgresReadModelQueries(platform.pool, platform.store.schema, config.ADMISSION_CAPACITY),
-    redis,
-    `${platform.namespace ?? 'flotilla'}:projection`,
-    feed,
-  );
+  const database = new PostgresReadModelQueries(platform.pool, platform.store.schema, config.ADMISSION_CAPACITY);
+  const queries =
+    config.READ_CACHE_TTL_MS > 0 ? new CachedReadModelQueries(database, redis, `${platform.namespace ?? 'flotilla'}:projection`, feed, config.READ_CACHE_TTL_MS) : database;
 
   const transport = new KafkaEventsTransport((handler) =>
     platform.createConsumer({
