@@ -15,7 +15,7 @@ export async function project(platform: Platform, feed: ChangeFeed, event: Consu
     await change(client);
     return changesOf(client, platform.store.schema, event.envelope.payload as Record<string, unknown>, event.envelope.occurredAt);
   });
-  feed.publish(changes);
+  await feed.publish(changes);
 }
 
 /** Every event touches the overview; most touch one execution and its customer's card; alerts an alert. */

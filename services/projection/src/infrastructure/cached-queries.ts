@@ -1,15 +1,14 @@
 import type Redis from 'ioredis';
-import type { CustomerCard, ExecutionFilter, PageRequest, ReadModelChange, ReadModelChanges, ReadModelQueries, SystemOverview } from '../domain/read-models';
+import type { ChangeFeed } from '../application/change-feed';
+import type { CustomerCard, ExecutionFilter, PageRequest, ReadModelChange, ReadModelQueries, SystemOverview } from '../domain/read-models';
 
 /**
  * The hot reads (system overview, customer cards) through Redis, shared by every projection
- * instance. Entries are deleted when the change feed reports a change to what they hold (batched
- * every `flushMs`), and expire after `ttlMs` whatever happens: a cached answer is never older than
- * `ttlMs` and is usually replaced within `flushMs` of the change that made it stale.
+ * instance. Entries are deleted right after the commit of a change to what they hold, before the
+ * live stream announces it, and expire after `ttlMs` whatever happens (a backstop, e.g. for a
+ * process killed between commit and deletion): a cached answer is never older than `ttlMs`.
  */
 export class CachedReadModelQueries implements ReadModelQueries {
-  private readonly pendingKeys = new Set<string>();
-  private flushTimer: NodeJS.Timeout | null = null;
   private hits = 0;
   private misses = 0;
 
@@ -17,11 +16,10 @@ export class CachedReadModelQueries implements ReadModelQueries {
     private readonly inner: ReadModelQueries,
     private readonly redis: Redis,
     private readonly prefix: string,
-    changes: ReadModelChanges,
+    changes: ChangeFeed,
     private readonly ttlMs = 2_000,
-    private readonly flushMs = 100,
   ) {
-    changes.subscribe((batch) => this.invalidate(batch));
+    changes.beforeNotifying((batch) => this.invalidate(batch));
   }
 
   get stats(): { readonly hits: number; readonly misses: number } {
@@ -70,27 +68,20 @@ export class CachedReadModelQueries implements ReadModelQueries {
     return value;
   }
 
-  private invalidate(batch: readonly ReadModelChange[]): void {
+  /** Deletes what a committed change made stale, before the stream tells anyone about it. */
+  private async invalidate(batch: readonly ReadModelChange[]): Promise<void> {
+    const keys = new Set<string>();
+    let bumpCards = false;
     for (const change of batch) {
-      if (change.kind === 'overview') this.pendingKeys.add(`${this.prefix}:overview`);
+      if (change.kind === 'overview') keys.add(`${this.prefix}:overview`);
       if (change.kind === 'customer') {
-        this.pendingKeys.add(`${this.prefix}:card:${change.id}`);
-        this.pendingKeys.add('cards');
+        keys.add(`${this.prefix}:card:${change.id}`);
+        bumpCards = true;
       }
     }
-    // A burst of events becomes one round trip per flush, not one per event.
-    this.flushTimer ??= setTimeout(() => void this.flush(), this.flushMs);
-  }
-
-  private async flush(): Promise<void> {
-    this.flushTimer = null;
-    const keys = [...this.pendingKeys];
-    this.pendingKeys.clear();
-    const bumpCards = keys.includes('cards');
-    const plain = keys.filter((k) => k !== 'cards');
     const pipeline = this.redis.pipeline();
-    if (plain.length > 0) pipeline.del(...plain);
+    if (keys.size > 0) pipeline.del(...keys);
     if (bumpCards) pipeline.incr(`${this.prefix}:cards:generation`);
-    await pipeline.exec().catch(() => undefined);
+    await pipeline.exec();
   }
 }
