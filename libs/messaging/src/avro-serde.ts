@@ -1,3 +1,4 @@
+import { withRetry, type RetriesExhaustedError } from './retry';
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import * as avro from 'avsc';
 import { IncompatibleSchemaError, InvalidPayloadError, SchemaRegistryError, UndecodableMessageError } from './errors';
@@ -24,16 +25,23 @@ export class AvroSerde {
 
   /** Registers (idempotently) every known schema; a schema the registry refuses stops start-up. */
   async registerAll(): Promise<void> {
-    for (const type of Object.keys(this.schemasByType)) await this.register(type);
+    // A registry call that hangs (seen with several services registering at once) is abandoned
+    // after its timeout and made again: registering is idempotent.
+    for (const type of Object.keys(this.schemasByType)) {
+      await withRetry(() => this.register(type), { maxAttempts: 5, initialDelayMs: 200, maxDelayMs: 2_000 }).catch((error: RetriesExhaustedError) => {
+        throw error.lastError ?? error;
+      });
+    }
   }
 
   async register(type: string): Promise<number> {
     const schema = this.schemasByType[type];
     if (!schema) throw new UndecodableMessageError(`no schema is known for event type ${type}`);
     try {
-      const { id } = await this.registry.register(
-        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-        { subject: type, compatibility: COMPATIBILITY.BACKWARD },
+      const { id } = await withTimeout(
+        this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: type, compatibility: COMPATIBILITY.BACKWARD }),
+        REGISTRY_TIMEOUT_MS,
+        `registering ${type} took longer than ${REGISTRY_TIMEOUT_MS} ms`,
       );
       this.idsByType.set(type, id);
       this.typesById.set(id, type);
@@ -116,4 +124,15 @@ function isHttpStatus(error: unknown, status: number): boolean {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+const REGISTRY_TIMEOUT_MS = 10_000;
+
+/** The registry client has no request timeout of its own. */
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SchemaRegistryError(message)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
