@@ -33,6 +33,13 @@ export interface EventConsumerOptions {
   readonly handler: EventHandler;
   /** Messages of one partition handled at once; messages with the same key still run in order. */
   readonly concurrencyPerPartition?: number;
+  /**
+   * 'key' (default): messages of one key in order, keys concurrently. 'partition': every message of
+   * a partition in offset order, one at a time, for handlers that checkpoint the last offset they
+   * applied and skip what is at or below it (a key-ordered batch can apply a later offset of one key
+   * before an earlier offset of another).
+   */
+  readonly ordering?: 'key' | 'partition';
   readonly partitionsConsumedConcurrently?: number;
   readonly retry?: RetryOptions;
   readonly fromBeginning?: boolean;
@@ -88,7 +95,7 @@ export class EventConsumer {
     const prefix = new CompletedPrefix(batch.messages.map((m) => m.offset));
     const lanes = new Map<string, KafkaMessage[]>();
     for (const message of batch.messages) {
-      const lane = message.key ? message.key.toString('utf8') : `offset:${message.offset}`;
+      const lane = this.options.ordering === 'partition' ? 'partition' : message.key ? message.key.toString('utf8') : `offset:${message.offset}`;
       const queue = lanes.get(lane) ?? [];
       queue.push(message);
       lanes.set(lane, queue);

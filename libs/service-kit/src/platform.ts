@@ -23,6 +23,8 @@ export interface ConsumerSpec {
   readonly topics: readonly string[];
   readonly handler: EventHandler;
   readonly concurrencyPerPartition?: number;
+  /** See `EventConsumerOptions.ordering`. */
+  readonly ordering?: 'key' | 'partition';
   readonly retry?: RetryOptions;
   /** Where a new group starts: the beginning (default) or only new messages (broadcast groups). */
   readonly fromBeginning?: boolean;
@@ -111,6 +113,7 @@ export class Platform {
       deadLetterTopic: dlq.name,
       handler: spec.handler,
       concurrencyPerPartition: spec.concurrencyPerPartition,
+      ordering: spec.ordering,
       retry: spec.retry,
       fromBeginning: spec.fromBeginning,
       onDeadLetter: ({ topic, partition, offset, error, attempts }) =>

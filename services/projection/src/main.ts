@@ -2,23 +2,23 @@ import { telemetry } from './instrumentation';
 import { EVENT_SCHEMAS, TOPICS } from '@flotilla/contracts';
 import { KafkaEventsTransport } from '@flotilla/messaging';
 import { loadConfig, Platform, PlatformModule, platformConfigSchema, runService } from '@flotilla/service-kit';
-import { Module } from '@nestjs/common';
+import { Module, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import Redis from 'ioredis';
 import * as path from 'node:path';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { z } from 'zod';
-import { ExecutionProjectionHandlers } from './application/execution-projection.handlers';
-import { ReadSideProjectionHandlers } from './application/read-side.handlers';
+import { ReadModelHandlers } from './application/read-model.handlers';
 import { AuthGuard, RATE_LIMITER } from './http/auth/auth.guard';
 import { JwtAuthenticator } from './http/auth/jwt.authenticator';
 import { AUTHENTICATOR } from './http/auth/principal';
 import { ReadModelsController } from './http/read-models.controller';
-import { ExecutionsRepository } from './infrastructure/executions.repository';
 import { PostgresReadModelQueries } from './infrastructure/read-model.queries';
-import { ReadSideRepository } from './infrastructure/read-side.repository';
-import { EXECUTIONS_REPOSITORY, READ_MODEL_CHANGES, READ_MODEL_QUERIES, READ_SIDE_REPOSITORY } from './projection.constants';
+import { LIVE_PROJECTOR, READ_MODEL_CHANGES, READ_MODEL_QUERIES, REBUILD_SERVICE } from './projection.constants';
+import { Projector } from './application/projector';
+import { RebuildService } from './application/rebuild.service';
+import { RebuildController } from './http/rebuild.controller';
 import { ChangeFeed } from './application/change-feed';
 import { CachedReadModelQueries } from './infrastructure/cached-queries';
 import { StreamController } from './http/stream.controller';
@@ -67,20 +67,25 @@ void runService(telemetry, async () => {
   const queries =
     config.READ_CACHE_TTL_MS > 0 ? new CachedReadModelQueries(database, redis, `${platform.namespace ?? 'flotilla'}:projection`, feed, config.READ_CACHE_TTL_MS) : database;
 
+  const readModelTopics = [TOPICS.executions, TOPICS.taskEvents, TOPICS.alerts, TOPICS.admission].map((t) => platform.topic(t.name));
+  const live = new Projector(platform.pool, platform.store.schema, feed);
+  const rebuild = new RebuildService(platform, feed, { schema: platform.store.schema, topics: readModelTopics, migrationsDir: path.resolve(__dirname, '../migrations') });
   const transport = new KafkaEventsTransport((handler) =>
     platform.createConsumer({
       name: 'read-models',
-      topics: [TOPICS.executions, TOPICS.taskEvents, TOPICS.alerts, TOPICS.admission].map((t) => platform.topic(t.name)),
+      topics: readModelTopics,
+      // In offset order per partition: the projection's checkpoints (last offset applied) rely on it.
+      ordering: 'partition',
       handler,
     }),
   );
 
   @Module({
     imports: [PlatformModule.forPlatform(platform)],
-    controllers: [ExecutionProjectionHandlers, ReadSideProjectionHandlers, ReadModelsController, StreamController, DashboardController],
+    controllers: [ReadModelHandlers, ReadModelsController, StreamController, DashboardController, RebuildController],
     providers: [
-      { provide: EXECUTIONS_REPOSITORY, useValue: new ExecutionsRepository(platform.store.schema) },
-      { provide: READ_SIDE_REPOSITORY, useValue: new ReadSideRepository(platform.store.schema) },
+      { provide: LIVE_PROJECTOR, useFactory: () => live },
+      { provide: REBUILD_SERVICE, useFactory: () => rebuild },
       // Factories, not useValue: Nest would otherwise walk these objects to compute the module token.
       { provide: READ_MODEL_QUERIES, useFactory: () => queries },
       { provide: READ_MODEL_CHANGES, useFactory: () => feed },
@@ -89,7 +94,13 @@ void runService(telemetry, async () => {
       AuthGuard,
     ],
   })
-  class AppModule {}
+  class AppModule implements BeforeApplicationShutdown {
+    // Before the platform module closes the database pool: a running rebuild stops consuming first.
+    async beforeApplicationShutdown(): Promise<void> {
+      await rebuild.stop();
+      await redis.quit().catch(() => redis.disconnect());
+    }
+  }
 
   return {
     platform,

@@ -1,6 +1,8 @@
-export const EXECUTIONS_REPOSITORY = Symbol('EXECUTIONS_REPOSITORY');
 /** `ReadModelQueries` (domain/read-models.ts), implemented over PostgreSQL. */
 export const READ_MODEL_QUERIES = Symbol('READ_MODEL_QUERIES');
 /** `ReadModelChanges`: committed read-model changes, for the cache and the live stream. */
 export const READ_MODEL_CHANGES = Symbol('READ_MODEL_CHANGES');
-export const READ_SIDE_REPOSITORY = Symbol('READ_SIDE_REPOSITORY');
+/** The `Projector` of the live generation of the read models. */
+export const LIVE_PROJECTOR = Symbol('LIVE_PROJECTOR');
+/** `RebuildService` (application/rebuild.service.ts): start() and progress() of a read-model rebuild. */
+export const REBUILD_SERVICE = Symbol('REBUILD_SERVICE');

@@ -1,21 +1,66 @@
 import type { ConsumedEvent } from '@flotilla/messaging';
-import type { Platform } from '@flotilla/service-kit';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { ReadModelChange } from '../domain/read-models';
+import { ExecutionsRepository } from '../infrastructure/executions.repository';
+import { advanceCheckpoint, recordApplied } from '../infrastructure/generations';
+import { ReadSideRepository } from '../infrastructure/read-side.repository';
 import type { ChangeFeed } from './change-feed';
+import { readModelChangeOf, type GenerationTables } from './read-model-events';
 
 /**
- * Applies one event to the read models: the change and the inbox record commit together, so a
- * redelivered event changes nothing; after the commit, what changed goes to the change feed.
+ * Applies events to one generation of the read models (the live tables, or a rebuild's beside
+ * them). Per event, one transaction: advance the topic-partition checkpoint (an event at or below it
+ * was applied already: a redelivery after a crash), record the event id (the same event published
+ * twice), change the read models. The checkpoint is touched first, always: the generation switch
+ * locks it first too, so the two never wait on each other in opposite orders.
+ *
+ * The checkpoint is only sound because the projection consumes each partition in order
+ * (ordering "partition"): with messages of several keys in flight, a later offset could commit
+ * before an earlier one and the earlier one would then be skipped.
  */
-export async function project(platform: Platform, feed: ChangeFeed, event: ConsumedEvent, change: (client: PoolClient) => Promise<void>): Promise<void> {
-  const store = platform.store;
-  const changes = await store.withTransaction(async (client) => {
-    if (!(await store.recordInbox(client, 'projection.executions', event.envelope.eventId))) return [];
-    await change(client);
-    return changesOf(client, platform.store.schema, event.envelope.payload as Record<string, unknown>, event.envelope.occurredAt);
-  });
-  await feed.publish(changes);
+export class Projector {
+  readonly tables: GenerationTables;
+
+  constructor(
+    private readonly pool: Pool,
+    schema: string,
+    /** The live generation announces committed changes; a rebuild's tables serve nobody yet. */
+    private readonly feed: ChangeFeed | null,
+  ) {
+    this.tables = { schema, executions: new ExecutionsRepository(schema), readSide: new ReadSideRepository(schema) };
+  }
+
+  /**
+   * @param advanceUnhandled a rebuild advances its checkpoints over event types it does not use as
+   *   well, so that its checkpoints reach the topics' ends and compare with the live ones.
+   */
+  async apply(event: ConsumedEvent, { advanceUnhandled = false } = {}): Promise<boolean> {
+    const change = readModelChangeOf(event.envelope);
+    if (!change && !advanceUnhandled) return false;
+    const changes = await this.inTransaction(async (client) => {
+      if (!(await advanceCheckpoint(client, this.tables.schema, event.topic, event.partition, event.offset))) return [];
+      if (!change || !(await recordApplied(client, this.tables.schema, event.envelope.eventId))) return [];
+      await change(client, this.tables);
+      return changesOf(client, this.tables.schema, event.envelope.payload as Record<string, unknown>, event.envelope.occurredAt);
+    });
+    await this.feed?.publish(changes);
+    return changes.length > 0;
+  }
+
+  private async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
 }
 
 /** Every event touches the overview; most touch one execution and its customer's card; alerts an alert. */

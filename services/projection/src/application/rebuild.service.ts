@@ -1,0 +1,215 @@
+import type { ConsumedEvent, EventConsumer } from '@flotilla/messaging';
+import type { Platform } from '@flotilla/service-kit';
+import type { ReadModelChange } from '../domain/read-models';
+import { caughtUp, isRunning, progressOf, transition, type PartitionEnd, type PartitionPosition, type PartitionProgress, type RebuildState } from '../domain/rebuild';
+import { createGeneration, dropGeneration, readCheckpoints, switchGeneration } from '../infrastructure/generations';
+import type { ChangeFeed } from './change-feed';
+import { Projector } from './projector';
+
+export interface RebuildProgress {
+  readonly state: RebuildState;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  /** Events the rebuild applied to its generation (duplicates and unused types not counted). */
+  readonly eventsApplied: number;
+  /** Per topic-partition: where the rebuild is, against the end offset taken when it started. */
+  readonly partitions: readonly PartitionProgress[];
+  readonly error: string | null;
+}
+
+export interface RebuildOptions {
+  /** The live generation's schema (the service schema). */
+  readonly schema: string;
+  /** Physical names of every topic the read models are built from. */
+  readonly topics: readonly string[];
+  readonly migrationsDir: string;
+  readonly pollIntervalMs?: number;
+}
+
+/**
+ * Rebuilds the read models from the start of the topics while the live ones keep serving: a fresh
+ * consumer group replays everything into a new generation of tables in `<schema>_rebuild`; once it
+ * has read up to the end offsets taken at the start, it keeps consuming and the tables are swapped in
+ * (generations.ts: one transaction, checkpoints included) as soon as it has applied everything the
+ * live generation has. The live consumer then goes on over the new tables: what the rebuild applied
+ * already is at or below their checkpoints. One rebuild at a time per process; a rebuild interrupted
+ * by a restart is started again from scratch.
+ */
+export class RebuildService {
+  private state: RebuildState = 'idle';
+  private startedAt: number | null = null;
+  private finishedAt: number | null = null;
+  private eventsApplied = 0;
+  private ends: PartitionEnd[] = [];
+  private partitions: PartitionProgress[] = [];
+  private error: string | null = null;
+  private consumer: EventConsumer | null = null;
+  private swapped = false;
+  private readonly gate = new Gate();
+  private readonly next: string;
+  private readonly retired: string;
+
+  constructor(
+    private readonly platform: Platform,
+    private readonly feed: ChangeFeed,
+    private readonly options: RebuildOptions,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.next = `${options.schema}_rebuild`;
+    this.retired = `${options.schema}_retired`;
+  }
+
+  progress(): RebuildProgress {
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    return { state: this.state, startedAt: iso(this.startedAt), finishedAt: iso(this.finishedAt), eventsApplied: this.eventsApplied, partitions: this.partitions, error: this.error };
+  }
+
+  /** Starts a rebuild and returns once it runs (not when it ends); throws while one is running. */
+  async start(): Promise<RebuildProgress> {
+    this.state = transition(this.state, 'replaying');
+    Object.assign(this, { startedAt: this.now(), finishedAt: null, eventsApplied: 0, error: null, swapped: false, partitions: [] });
+    try {
+      await createGeneration(this.platform.pool, this.next, this.options.migrationsDir);
+      this.ends = await this.endOffsets();
+      this.partitions = progressOf(this.ends, [], []);
+      const projector = new Projector(this.platform.pool, this.next, null);
+      this.consumer = await this.platform.createConsumer({
+        // A group of its own, new each time: it starts at the beginning of every topic.
+        name: `read-models-rebuild-${this.startedAt}`,
+        topics: this.options.topics,
+        fromBeginning: true,
+        ordering: 'partition',
+        handler: (event) => this.apply(projector, event),
+      });
+      await this.consumer.start();
+    } catch (error) {
+      await this.fail(error);
+      throw error;
+    }
+    void this.drive();
+    return this.progress();
+  }
+
+  /** Stops a running rebuild's consumer (service shutdown); the live tables are untouched. */
+  async stop(): Promise<void> {
+    await this.consumer?.stop().catch(() => undefined);
+    this.consumer = null;
+  }
+
+  private async apply(projector: Projector, event: ConsumedEvent): Promise<void> {
+    await this.gate.enter();
+    try {
+      // After the swap the live consumer applies what comes (over the tables this one built).
+      if (this.swapped || !isRunning(this.state)) return;
+      if (await projector.apply(event, { advanceUnhandled: true })) this.eventsApplied++;
+    } finally {
+      this.gate.leave();
+    }
+  }
+
+  /** Follows the replay, then tries the swap until it succeeds; every step runs one after another. */
+  private async drive(): Promise<void> {
+    const interval = this.options.pollIntervalMs ?? 250;
+    try {
+      while (isRunning(this.state)) {
+        this.partitions = progressOf(this.ends, await readCheckpoints(this.platform.pool, this.next), await this.committed());
+        if (this.state === 'replaying' && caughtUp(this.partitions)) this.state = transition(this.state, 'switching');
+        if (this.state === 'switching' && (await this.trySwitch())) break;
+        await new Promise((resolve) => setTimeout(resolve, interval));
+      }
+    } catch (error) {
+      await this.fail(error);
+    }
+  }
+
+  private async trySwitch(): Promise<boolean> {
+    // The rebuild's own transactions finish first; none starts until the swap is decided.
+    const switched = await this.gate.exclusive(async () => {
+      const done = await switchGeneration(this.platform.pool, this.options.schema, this.next, this.retired);
+      if (done) this.swapped = true;
+      return done;
+    });
+    if (!switched) return false;
+    this.state = transition(this.state, 'done');
+    this.finishedAt = this.now();
+    this.platform.logger.info({ eventsApplied: this.eventsApplied, ms: this.finishedAt - (this.startedAt ?? this.finishedAt) }, 'read models rebuilt and switched');
+    await this.stop();
+    await dropGeneration(this.platform.pool, this.retired).catch((error) => this.platform.logger.warn({ err: error }, 'dropping the retired read models failed'));
+    await dropGeneration(this.platform.pool, this.next).catch(() => undefined);
+    await this.feed.publish(await this.everythingChanged());
+    return true;
+  }
+
+  /** Every cached card and the overview may differ now; the live stream hears the same. */
+  private async everythingChanged(): Promise<ReadModelChange[]> {
+    const at = new Date(this.now()).toISOString();
+    const { rows } = await this.platform.pool.query(`SELECT DISTINCT customer_id FROM ${this.options.schema}.executions WHERE customer_id IS NOT NULL`);
+    return [{ kind: 'overview', id: 'system', customerId: null, at }, ...rows.map((r): ReadModelChange => ({ kind: 'customer', id: r.customer_id, customerId: r.customer_id, at }))];
+  }
+
+  private async fail(error: unknown): Promise<void> {
+    this.platform.logger.error({ err: error }, 'read-model rebuild failed; the live read models are unchanged');
+    this.error = error instanceof Error ? error.message : String(error);
+    if (isRunning(this.state)) this.state = transition(this.state, 'failed');
+    this.finishedAt = this.now();
+    await this.stop();
+    await dropGeneration(this.platform.pool, this.next).catch(() => undefined);
+  }
+
+  private async endOffsets(): Promise<PartitionEnd[]> {
+    const admin = this.platform.kafka.admin();
+    await admin.connect();
+    try {
+      const ends: PartitionEnd[] = [];
+      for (const topic of this.options.topics) {
+        for (const p of await admin.fetchTopicOffsets(topic)) ends.push({ topic, partition: p.partition, endOffset: Number(p.high) });
+      }
+      return ends;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** What the rebuild's group committed: the next offset to read, per partition. */
+  private async committed(): Promise<PartitionPosition[]> {
+    const admin = this.platform.kafka.admin();
+    await admin.connect();
+    try {
+      const groupId = this.platform.groupId(`read-models-rebuild-${this.startedAt}`);
+      const offsets = await admin.fetchOffsets({ groupId, topics: [...this.options.topics] });
+      return offsets.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) })));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}
+
+/** Lets many enter at once, or one exclusive section once those inside have left. */
+class Gate {
+  private inside = 0;
+  private closed: Promise<void> | null = null;
+  private emptied: (() => void) | null = null;
+
+  async enter(): Promise<void> {
+    while (this.closed) await this.closed;
+    this.inside++;
+  }
+
+  leave(): void {
+    this.inside--;
+    if (this.inside === 0) this.emptied?.();
+  }
+
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    let open = () => {};
+    this.closed = new Promise<void>((resolve) => (open = resolve));
+    try {
+      if (this.inside > 0) await new Promise<void>((resolve) => (this.emptied = resolve));
+      this.emptied = null;
+      return await work();
+    } finally {
+      this.closed = null;
+      open();
+    }
+  }
+}
