@@ -1,10 +1,12 @@
 import type { ConsumedEvent, EventConsumer } from '@flotilla/messaging';
 import type { Platform } from '@flotilla/service-kit';
 import type { ReadModelChange } from '../domain/read-models';
-import { caughtUp, isRunning, progressOf, transition, type PartitionEnd, type PartitionPosition, type PartitionProgress, type RebuildState } from '../domain/rebuild';
+import { caughtUp, isRunning, progressOf, transition, truncatedPartitions, TruncatedHistoryError, type PartitionEnd, type PartitionPosition, type PartitionProgress, type RebuildState } from '../domain/rebuild';
 import { createGeneration, dropGeneration, readCheckpoints, switchGeneration } from '../infrastructure/generations';
 import type { ChangeFeed } from './change-feed';
 import { Projector } from './projector';
+
+const REBUILD_CONSUMER = 'read-models-rebuild';
 
 export interface RebuildProgress {
   readonly state: RebuildState;
@@ -64,18 +66,32 @@ export class RebuildService {
     return { state: this.state, startedAt: iso(this.startedAt), finishedAt: iso(this.finishedAt), eventsApplied: this.eventsApplied, partitions: this.partitions, error: this.error };
   }
 
-  /** Starts a rebuild and returns once it runs (not when it ends); throws while one is running. */
-  async start(): Promise<RebuildProgress> {
-    this.state = transition(this.state, 'replaying');
-    Object.assign(this, { startedAt: this.now(), finishedAt: null, eventsApplied: 0, error: null, swapped: false, partitions: [] });
+  /**
+   * Starts a rebuild and returns once it runs (not when it ends). Throws IllegalRebuildTransitionError
+   * while one is running, and TruncatedHistoryError (nothing started) when retention has deleted
+   * events the live read models hold, unless `allowTruncatedHistory`.
+   */
+  async start({ allowTruncatedHistory = false } = {}): Promise<RebuildProgress> {
+    const before = this.state;
+    this.state = transition(this.state, 'replaying'); // at once: a second start now gets a conflict
+    let ends: PartitionEnd[];
+    try {
+      ends = await this.topicOffsets();
+      const truncated = truncatedPartitions(ends);
+      if (truncated.length > 0 && !allowTruncatedHistory) throw new TruncatedHistoryError(truncated);
+    } catch (error) {
+      this.state = before; // nothing was started
+      throw error;
+    }
+    Object.assign(this, { startedAt: this.now(), finishedAt: null, eventsApplied: 0, error: null, swapped: false, ends, partitions: progressOf(ends, [], []) });
     try {
       await createGeneration(this.platform.pool, this.next, this.options.migrationsDir);
-      this.ends = await this.endOffsets();
-      this.partitions = progressOf(this.ends, [], []);
+      await this.forgetGroup();
       const projector = new Projector(this.platform.pool, this.next, null);
       this.consumer = await this.platform.createConsumer({
-        // A group of its own, new each time: it starts at the beginning of every topic.
-        name: `read-models-rebuild-${this.startedAt}`,
+        // One group for every rebuild, deleted before each: a group without offsets starts at the
+        // beginning of every topic.
+        name: REBUILD_CONSUMER,
         topics: this.options.topics,
         fromBeginning: true,
         ordering: 'partition',
@@ -94,6 +110,17 @@ export class RebuildService {
   async stop(): Promise<void> {
     await this.consumer?.stop().catch(() => undefined);
     this.consumer = null;
+  }
+
+  /** Deletes the rebuild group's committed offsets; a group that does not exist is fine. */
+  private async forgetGroup(): Promise<void> {
+    const admin = this.platform.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.deleteGroups([this.platform.groupId(REBUILD_CONSUMER)]).catch(() => undefined);
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   private async apply(projector: Projector, event: ConsumedEvent): Promise<void> {
@@ -156,13 +183,13 @@ export class RebuildService {
     await dropGeneration(this.platform.pool, this.next).catch(() => undefined);
   }
 
-  private async endOffsets(): Promise<PartitionEnd[]> {
+  private async topicOffsets(): Promise<PartitionEnd[]> {
     const admin = this.platform.kafka.admin();
     await admin.connect();
     try {
       const ends: PartitionEnd[] = [];
       for (const topic of this.options.topics) {
-        for (const p of await admin.fetchTopicOffsets(topic)) ends.push({ topic, partition: p.partition, endOffset: Number(p.high) });
+        for (const p of await admin.fetchTopicOffsets(topic)) ends.push({ topic, partition: p.partition, startOffset: Number(p.low), endOffset: Number(p.high) });
       }
       return ends;
     } finally {
@@ -175,7 +202,7 @@ export class RebuildService {
     const admin = this.platform.kafka.admin();
     await admin.connect();
     try {
-      const groupId = this.platform.groupId(`read-models-rebuild-${this.startedAt}`);
+      const groupId = this.platform.groupId(REBUILD_CONSUMER);
       const offsets = await admin.fetchOffsets({ groupId, topics: [...this.options.topics] });
       return offsets.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) })));
     } finally {

@@ -45,6 +45,8 @@ export interface PartitionPosition {
 export interface PartitionEnd {
   readonly topic: string;
   readonly partition: number;
+  /** The first offset still on the broker: above 0, retention has deleted the partition's oldest events. */
+  readonly startOffset: number;
   /** The next offset the partition would be given (Kafka's high watermark) when the rebuild began. */
   readonly endOffset: number;
 }
@@ -68,4 +70,21 @@ export function progressOf(ends: readonly PartitionEnd[], applied: readonly Part
 /** Caught up with the topics as they were at the start: every partition read up to its end offset then. */
 export function caughtUp(progress: readonly PartitionProgress[]): boolean {
   return progress.every((p) => p.position >= p.endOffset);
+}
+
+/**
+ * Partitions whose oldest events retention has already deleted. A rebuild from them would silently
+ * drop every read-model row those events made, so it must be asked for knowingly.
+ */
+export function truncatedPartitions(ends: readonly PartitionEnd[]): PartitionEnd[] {
+  return ends.filter((p) => p.startOffset > 0);
+}
+
+export class TruncatedHistoryError extends Error {
+  constructor(readonly partitions: readonly PartitionEnd[]) {
+    super(
+      `retention has deleted the oldest events of ${partitions.map((p) => `${p.topic}/${p.partition} (from offset ${p.startOffset})`).join(', ')}; ` +
+        'a rebuild would lose the rows they made; start it with allowTruncatedHistory=true to rebuild from what is left',
+    );
+  }
 }

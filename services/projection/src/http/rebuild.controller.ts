@@ -1,7 +1,7 @@
-import { ConflictException, Controller, ForbiddenException, Get, HttpCode, Inject, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { BadRequestException, ConflictException, Controller, ForbiddenException, Get, HttpCode, Inject, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { RebuildProgress, RebuildService } from '../application/rebuild.service';
-import { IllegalRebuildTransitionError } from '../domain/rebuild';
+import { IllegalRebuildTransitionError, TruncatedHistoryError } from '../domain/rebuild';
 import { REBUILD_SERVICE } from '../projection.constants';
 import { AuthGuard, type AuthenticatedRequest } from './auth/auth.guard';
 
@@ -15,13 +15,20 @@ export class RebuildController {
 
   @Post()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Rebuild the read models from the start of the topics beside the live ones, then switch; 409 while one runs' })
-  async start(@Req() request: AuthenticatedRequest): Promise<RebuildProgress> {
+  @ApiOperation({
+    summary: 'Rebuild the read models from the start of the topics beside the live ones, then switch',
+    description: '202 with the progress once it runs. 409 while one runs, or when retention has deleted events of the topics and allowTruncatedHistory is not true.',
+  })
+  @ApiQuery({ name: 'allowTruncatedHistory', required: false, enum: ['true', 'false'] })
+  async start(@Req() request: AuthenticatedRequest, @Query('allowTruncatedHistory') allowTruncatedHistory?: string): Promise<RebuildProgress> {
     this.opsOnly(request);
+    if (allowTruncatedHistory !== undefined && !['true', 'false'].includes(allowTruncatedHistory)) {
+      throw new BadRequestException('allowTruncatedHistory must be true or false');
+    }
     try {
-      return await this.rebuild.start();
+      return await this.rebuild.start({ allowTruncatedHistory: allowTruncatedHistory === 'true' });
     } catch (error) {
-      if (error instanceof IllegalRebuildTransitionError) throw new ConflictException(error.message);
+      if (error instanceof IllegalRebuildTransitionError || error instanceof TruncatedHistoryError) throw new ConflictException(error.message);
       throw error;
     }
   }

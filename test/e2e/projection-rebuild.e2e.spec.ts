@@ -1,0 +1,180 @@
+import { schemaName } from '@flotilla/event-store';
+import { ServiceProcess, uniqueNamespace, waitFor } from '@flotilla/testing';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Pool } from 'pg';
+import { token } from './support/tokens';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows and bodies of many shapes, compared whole
+type Row = Record<string, any>;
+
+/**
+ * A rebuild of the read models, started by the command while executions keep arriving and queries
+ * keep being asked: every query answers, the progress shows the replay per partition, and the tables
+ * that end up live are the ones a rebuild from scratch makes. Admission runs two at a time with a
+ * 300 ms queue SLA and a fifth of the tasks fail, so alerts, SLA violations and failures are in the
+ * tables too.
+ */
+describe('projection: rebuild beside the live read models', () => {
+  const namespace = uniqueNamespace('rbd');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-'));
+  const settingsFile = path.join(dir, 'execution-settings.json');
+  fs.writeFileSync(
+    settingsFile,
+    JSON.stringify({
+      workflows: {},
+      defaultRetryPolicy: { initialIntervalMs: 100, backoffCoefficient: 2, maximumIntervalMs: 500, maximumAttempts: 1, nonRetryableErrorKinds: [] },
+      defaultTimeouts: { scheduleToStartMs: 60_000, startToCloseMs: 60_000, heartbeatMs: 30_000 },
+      admission: { capacity: 2, perCustomerLimit: 2, queueSlaMs: 300 },
+    }),
+  );
+  const env = {
+    FLOTILLA_NAMESPACE: namespace,
+    EXECUTION_SETTINGS_FILE: settingsFile,
+    ADMISSION_CAPACITY: '2',
+    SYNTHETIC_MIN_DURATION_MS: '10',
+    SYNTHETIC_MAX_DURATION_MS: '60',
+    SYNTHETIC_FAILURE_RATE: '0.2',
+    RATE_LIMIT_PER_SECOND: '10000',
+  };
+  const basePort = 20_000 + Math.floor(Math.random() * 20_000);
+  const orchestrator = new ServiceProcess('orchestrator', basePort, env);
+  const agentPool = new ServiceProcess('agent-pool', basePort + 1, env);
+  const projection = new ServiceProcess('projection', basePort + 2, env);
+  const schema = schemaName(namespace, 'projection');
+  const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
+  let ops = '';
+
+  beforeAll(async () => {
+    ops = await token({ role: 'ops', sub: 'rebuild-check' });
+    await orchestrator.start();
+    await Promise.all([agentPool.start(), projection.start()]);
+  });
+  afterAll(async () => {
+    await Promise.all([orchestrator.stop(), agentPool.stop(), projection.stop()]);
+    await pool.end();
+  });
+
+  const api = (route: string, init: RequestInit = {}, bearer = ops) => fetch(`${projection.url}${route}`, { ...init, headers: { authorization: `Bearer ${bearer}` } });
+  const submit = async (batch: string, i: number): Promise<string> => {
+    const executionId = `${batch}-${i}-${randomUUID().slice(0, 6)}`;
+    const response = await fetch(`${orchestrator.url}/v1/executions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ executionId, customerId: `c-${i % 3}`, kind: 'custom', tasks: [{ taskId: 'a', agentType: 'code_gen' }, { taskId: 'b', agentType: 'review', dependsOn: ['a'] }] }),
+    });
+    expect(response.status).toBe(202);
+    return executionId;
+  };
+  const allEnded = async (ids: readonly string[]) => {
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${schema}.executions WHERE execution_id = ANY($1) AND status IN ('completed', 'failed')`, [ids]);
+    return rows[0].n === ids.length;
+  };
+
+  /** Every read-model table, ordered; `updated_at` is the projection's own clock, not the events'. */
+  const snapshot = async () => {
+    const tables: Record<string, string> = { executions: 'execution_id', alerts: 'alert_id', sla_violations: 'execution_id, sla', customer_circuits: 'customer_id', admission_capacity: 'id' };
+    const out: Record<string, Row[]> = {};
+    for (const [table, order] of Object.entries(tables)) {
+      const { rows } = await pool.query(`SELECT * FROM ${schema}.${table} ORDER BY ${order}`);
+      out[table] = rows.map(({ updated_at: _ignored, ...row }: Row) => row);
+    }
+    out.inbox = (await pool.query(`SELECT event_id FROM ${schema}.projection_inbox ORDER BY event_id`)).rows;
+    return out;
+  };
+  /** The same snapshot twice, 1.5 s apart: nothing is still on its way into the tables. */
+  const settledSnapshot = async () => {
+    let previous = await snapshot();
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const current = await snapshot();
+      if (JSON.stringify(current) === JSON.stringify(previous)) return current;
+      previous = current;
+    }
+  };
+  const rebuildUntilDone = async (): Promise<Row[]> => {
+    const samples: Row[] = [];
+    await waitFor('the rebuild to finish', async () => {
+      const progress = (await (await api('/v1/admin/rebuild')).json()) as Row;
+      samples.push(progress);
+      if (progress.state === 'failed') throw new Error(`rebuild failed: ${progress.error}`);
+      return progress.state === 'done';
+    }, { timeoutMs: 120_000, intervalMs: 100 });
+    return samples;
+  };
+
+  it('is for operators only', async () => {
+    const customer = await token({ role: 'customer', customerId: 'c-1' });
+    expect((await api('/v1/admin/rebuild', { method: 'POST' }, customer)).status).toBe(403);
+    expect((await fetch(`${projection.url}/v1/admin/rebuild`, { method: 'POST' })).status).toBe(401);
+    expect((await api('/v1/admin/rebuild?allowTruncatedHistory=maybe', { method: 'POST' })).status).toBe(400);
+  });
+
+  it('builds new tables while the live ones answer, switches, and ends with what a rebuild from scratch makes', async () => {
+    const first = await Promise.all(Array.from({ length: 30 }, (_, i) => submit('first', i)));
+    await waitFor('the first executions to end', () => allEnded(first), { timeoutMs: 120_000, intervalMs: 500 });
+    const before = await settledSnapshot();
+    expect(before.executions).toHaveLength(30);
+    expect(before.sla_violations.length).toBeGreaterThan(0);
+    expect(before.alerts.length).toBeGreaterThan(0);
+
+    // Queries go on throughout; every one must answer.
+    const answers: number[] = [];
+    let querying = true;
+    const queries = (async () => {
+      const routes = ['/v1/executions?limit=50', '/v1/overview', '/v1/customers', `/v1/executions/${first[0]}`, '/v1/alerts'];
+      for (let i = 0; querying; i++) answers.push((await api(routes[i % routes.length])).status);
+    })();
+
+    const started = await api('/v1/admin/rebuild', { method: 'POST' });
+    expect(started.status).toBe(202);
+    expect(await started.json()).toMatchObject({ state: 'replaying', eventsApplied: 0 });
+    const again = await api('/v1/admin/rebuild', { method: 'POST' });
+    expect({ status: again.status, body: await again.json() }).toMatchObject({ status: 409, body: { message: 'a rebuild is already running' } });
+
+    // New executions and a capacity change arrive during the rebuild.
+    const during: string[] = [];
+    const arrivals = (async () => {
+      for (let i = 0; i < 20; i++) {
+        during.push(await submit('during', i));
+        if (i === 10) await fetch(`${orchestrator.url}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ capacity: 3 }) });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    const progress = await rebuildUntilDone();
+    await arrivals;
+    await waitFor('the executions submitted during the rebuild to end', () => allEnded(during), { timeoutMs: 120_000, intervalMs: 500 });
+    querying = false;
+    await queries;
+
+    // The progress showed the replay partition by partition, against the end offsets at the start.
+    const replaying = progress.find((p) => p.state === 'replaying' && p.partitions.length > 0);
+    expect(replaying).toBeDefined();
+    expect(replaying!.partitions.every((p: Row) => typeof p.position === 'number' && typeof p.endOffset === 'number')).toBe(true);
+    const done = progress[progress.length - 1];
+    expect(done.eventsApplied).toBeGreaterThan(0);
+    expect(done.partitions.every((p: Row) => p.position >= p.endOffset)).toBe(true);
+    expect(answers.length).toBeGreaterThan(10);
+    expect(answers.filter((status) => status !== 200)).toEqual([]);
+
+    // The live tables after the switch, and a second rebuild from scratch with nothing arriving.
+    const afterSwitch = await settledSnapshot();
+    expect(afterSwitch.executions).toHaveLength(50);
+    const firstIds = new Set(first);
+    expect(afterSwitch.executions.filter((row) => firstIds.has(row.execution_id))).toEqual(before.executions);
+    expect(afterSwitch.alerts).toEqual(expect.arrayContaining(before.alerts));
+    expect(afterSwitch.sla_violations).toEqual(expect.arrayContaining(before.sla_violations));
+    expect(afterSwitch.admission_capacity).toMatchObject([{ capacity: 3 }]);
+
+    expect((await api('/v1/admin/rebuild', { method: 'POST' })).status).toBe(202);
+    await rebuildUntilDone();
+    const fromScratch = await settledSnapshot();
+    expect(fromScratch).toEqual(afterSwitch);
+
+    // Nothing of the rebuild is left behind but the live tables.
+    const { rows } = await pool.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 ORDER BY nspname`, [`${schema}%`]);
+    expect(rows.map((r) => r.nspname)).toEqual([schema]);
+  });
+});
