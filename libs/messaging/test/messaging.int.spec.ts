@@ -69,13 +69,14 @@ describe('EventConsumer (real Kafka and registry)', () => {
     payload: { id, text },
   });
 
-  async function startConsumer(topic: string, handler: (event: ConsumedEvent) => Promise<void>, concurrency = 8) {
+  async function startConsumer(topic: string, handler: (event: ConsumedEvent) => Promise<void>, concurrency = 8, ordering: 'key' | 'partition' = 'key') {
     const consumer = new EventConsumer(kafka, serde, publisher, {
       groupId: `${topic}.group`,
       topics: [topic],
       deadLetterTopic: `${topic}.dlq`,
       handler,
       concurrencyPerPartition: concurrency,
+      ordering,
       retry: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 50 },
     });
     consumers.push(consumer);
@@ -152,5 +153,30 @@ describe('EventConsumer (real Kafka and registry)', () => {
     });
     await admin.disconnect();
     expect(committed.partitions[0].offset).toBe('40');
+  });
+
+  it('with ordering "partition", handles a partition strictly in offset order across keys', async () => {
+    const topic = `${namespace}.ordered`;
+    await ensureTopics(kafka, [{ name: topic, partitions: 1, retentionMs: 3_600_000, compacted: false }, { name: `${topic}.dlq`, partitions: 1, retentionMs: 3_600_000, compacted: false }]);
+    // Keys interleaved, so that key order alone would let a later offset of one key pass an earlier one of another.
+    await publisher.publish(Array.from({ length: 30 }, (_, i) => ({ topic, key: `key-${i % 3}`, envelope: { ...envelope(`o${i}`, String(i)), aggregateId: `key-${i % 3}` } })));
+    const offsets: number[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    await startConsumer(
+      topic,
+      async (event) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 10));
+        offsets.push(Number(event.offset));
+        inFlight--;
+      },
+      8,
+      'partition',
+    );
+    await waitFor('all 30 handled', () => offsets.length === 30);
+    expect(maxInFlight).toBe(1);
+    expect(offsets).toEqual(Array.from({ length: 30 }, (_, i) => i));
   });
 });
