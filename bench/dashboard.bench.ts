@@ -4,6 +4,7 @@
 // The run with few customers is the baseline of the run with many; compare the ratios.
 import { ServiceProcess, uniqueNamespace } from '@flotilla/testing';
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { token } from '../test/e2e/support/tokens';
@@ -139,7 +140,7 @@ async function submit(orchestratorUrl: string, customerId: string): Promise<void
   const response = await fetch(`${orchestratorUrl}/v1/executions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ customerId, kind: 'custom', tasks: [{ taskId: 'a', agentType: 'code_gen' }] }),
+    body: JSON.stringify({ executionId: randomUUID(), customerId, kind: 'custom', tasks: [{ taskId: 'a', agentType: 'code_gen' }] }),
   });
   if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${await response.text()}`);
 }
