@@ -43,6 +43,8 @@ describe('projection: rebuild beside the live read models', () => {
   const orchestrator = new ServiceProcess('orchestrator', basePort, env);
   const agentPool = new ServiceProcess('agent-pool', basePort + 1, env);
   const projection = new ServiceProcess('projection', basePort + 2, env);
+  // A second instance shares the live consumer group and the tables; only one may rebuild at a time.
+  const secondProjection = new ServiceProcess('projection', basePort + 3, env);
   const schema = schemaName(namespace, 'projection');
   const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
   let ops = '';
@@ -50,10 +52,10 @@ describe('projection: rebuild beside the live read models', () => {
   beforeAll(async () => {
     ops = await token({ role: 'ops', sub: 'rebuild-check' });
     await orchestrator.start();
-    await Promise.all([agentPool.start(), projection.start()]);
+    await Promise.all([agentPool.start(), projection.start(), secondProjection.start()]);
   });
   afterAll(async () => {
-    await Promise.all([orchestrator.stop(), agentPool.stop(), projection.stop()]);
+    await Promise.all([orchestrator.stop(), agentPool.stop(), projection.stop(), secondProjection.stop()]);
     await pool.end();
   });
 
@@ -136,6 +138,8 @@ describe('projection: rebuild beside the live read models', () => {
     expect(await started.json()).toMatchObject({ state: 'replaying', eventsApplied: 0 });
     const again = await api('/v1/admin/rebuild', { method: 'POST' });
     expect({ status: again.status, body: await again.json() }).toMatchObject({ status: 409, body: { message: 'a rebuild is already running' } });
+    const elsewhere = await fetch(`${secondProjection.url}/v1/admin/rebuild`, { method: 'POST', headers: { authorization: `Bearer ${ops}` } });
+    expect({ status: elsewhere.status, body: await elsewhere.json() }).toMatchObject({ status: 409, body: { message: 'a rebuild is already running in another projection instance' } });
 
     // New executions and a capacity change arrive during the rebuild.
     const during: string[] = [];

@@ -1,7 +1,8 @@
 import type { ConsumedEvent, EventConsumer } from '@flotilla/messaging';
 import type { Platform } from '@flotilla/service-kit';
+import type { PoolClient } from 'pg';
 import type { ReadModelChange } from '../domain/read-models';
-import { caughtUp, isRunning, progressOf, transition, truncatedPartitions, TruncatedHistoryError, type PartitionEnd, type PartitionPosition, type PartitionProgress, type RebuildState } from '../domain/rebuild';
+import { caughtUp, isRunning, progressOf, RebuildRunningElsewhereError, transition, truncatedPartitions, TruncatedHistoryError, type PartitionEnd, type PartitionPosition, type PartitionProgress, type RebuildState } from '../domain/rebuild';
 import { createGeneration, dropGeneration, readCheckpoints, switchGeneration } from '../infrastructure/generations';
 import type { ChangeFeed } from './change-feed';
 import { Projector } from './projector';
@@ -46,6 +47,8 @@ export class RebuildService {
   private partitions: PartitionProgress[] = [];
   private error: string | null = null;
   private consumer: EventConsumer | null = null;
+  /** Holds the advisory lock that makes this the only rebuild across instances (they share the schemas). */
+  private lock: PoolClient | null = null;
   private swapped = false;
   private readonly gate = new Gate();
   private readonly next: string;
@@ -76,11 +79,13 @@ export class RebuildService {
     this.state = transition(this.state, 'replaying'); // at once: a second start now gets a conflict
     let ends: PartitionEnd[];
     try {
+      await this.lockAcrossInstances();
       ends = await this.topicOffsets();
       const truncated = truncatedPartitions(ends);
       if (truncated.length > 0 && !allowTruncatedHistory) throw new TruncatedHistoryError(truncated);
     } catch (error) {
       this.state = before; // nothing was started
+      await this.unlock();
       throw error;
     }
     Object.assign(this, { startedAt: this.now(), finishedAt: null, eventsApplied: 0, error: null, swapped: false, ends, partitions: progressOf(ends, [], []) });
@@ -108,8 +113,29 @@ export class RebuildService {
 
   /** Stops a running rebuild's consumer (service shutdown); the live tables are untouched. */
   async stop(): Promise<void> {
+    await this.stopConsuming();
+    await this.unlock();
+  }
+
+  private async stopConsuming(): Promise<void> {
     await this.consumer?.stop().catch(() => undefined);
     this.consumer = null;
+  }
+
+  private async lockAcrossInstances(): Promise<void> {
+    const client = await this.platform.pool.connect();
+    const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [`${this.options.schema}.rebuild`]);
+    if (!rows[0].locked) {
+      client.release();
+      throw new RebuildRunningElsewhereError();
+    }
+    this.lock = client;
+  }
+
+  /** Closing the connection is what surely releases a session advisory lock. */
+  private async unlock(): Promise<void> {
+    this.lock?.release(true);
+    this.lock = null;
   }
 
   /** Deletes the rebuild group's committed offsets; a group that does not exist is fine. */
@@ -157,13 +183,15 @@ export class RebuildService {
       return done;
     });
     if (!switched) return false;
-    this.state = transition(this.state, 'done');
-    this.finishedAt = this.now();
-    this.platform.logger.info({ eventsApplied: this.eventsApplied, ms: this.finishedAt - (this.startedAt ?? this.finishedAt) }, 'read models rebuilt and switched');
-    await this.stop();
+    await this.stopConsuming();
     await dropGeneration(this.platform.pool, this.retired).catch((error) => this.platform.logger.warn({ err: error }, 'dropping the retired read models failed'));
     await dropGeneration(this.platform.pool, this.next).catch(() => undefined);
     await this.feed.publish(await this.everythingChanged());
+    // Only now may another rebuild begin, here or elsewhere: it would create the schema dropped above.
+    await this.unlock();
+    this.state = transition(this.state, 'done');
+    this.finishedAt = this.now();
+    this.platform.logger.info({ eventsApplied: this.eventsApplied, ms: this.finishedAt - (this.startedAt ?? this.finishedAt) }, 'read models rebuilt and switched');
     return true;
   }
 
@@ -177,10 +205,11 @@ export class RebuildService {
   private async fail(error: unknown): Promise<void> {
     this.platform.logger.error({ err: error }, 'read-model rebuild failed; the live read models are unchanged');
     this.error = error instanceof Error ? error.message : String(error);
+    await this.stopConsuming();
+    await dropGeneration(this.platform.pool, this.next).catch(() => undefined);
+    await this.unlock();
     if (isRunning(this.state)) this.state = transition(this.state, 'failed');
     this.finishedAt = this.now();
-    await this.stop();
-    await dropGeneration(this.platform.pool, this.next).catch(() => undefined);
   }
 
   private async topicOffsets(): Promise<PartitionEnd[]> {

@@ -88,3 +88,9 @@ export class TruncatedHistoryError extends Error {
     );
   }
 }
+
+export class RebuildRunningElsewhereError extends Error {
+  constructor() {
+    super('a rebuild is already running in another projection instance');
+  }
+}

@@ -1,7 +1,7 @@
 import { BadRequestException, ConflictException, Controller, ForbiddenException, Get, HttpCode, Inject, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { RebuildProgress, RebuildService } from '../application/rebuild.service';
-import { IllegalRebuildTransitionError, TruncatedHistoryError } from '../domain/rebuild';
+import { IllegalRebuildTransitionError, RebuildRunningElsewhereError, TruncatedHistoryError } from '../domain/rebuild';
 import { REBUILD_SERVICE } from '../projection.constants';
 import { AuthGuard, type AuthenticatedRequest } from './auth/auth.guard';
 
@@ -28,7 +28,7 @@ export class RebuildController {
     try {
       return await this.rebuild.start({ allowTruncatedHistory: allowTruncatedHistory === 'true' });
     } catch (error) {
-      if (error instanceof IllegalRebuildTransitionError || error instanceof TruncatedHistoryError) throw new ConflictException(error.message);
+      if (error instanceof IllegalRebuildTransitionError || error instanceof RebuildRunningElsewhereError || error instanceof TruncatedHistoryError) throw new ConflictException(error.message);
       throw error;
     }
   }
