@@ -38,6 +38,22 @@ export interface OutboxMessage {
 export const NO_STREAM = 0;
 
 /** A quoted, validated PostgreSQL schema name: one per service (and per test namespace). */
+/** Runs `work` in one transaction on a pooled connection: committed if it returns, rolled back if it throws. */
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
 export function schemaName(...parts: string[]): string {
   const name = parts.filter(Boolean).join('_').replace(/[^a-zA-Z0-9_]/g, '_').toLowerCase();
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`invalid schema name ${name}`);
@@ -82,19 +98,8 @@ export class PostgresEventStore {
     }
   }
 
-  async withTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  withTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work);
   }
 
   async readStream<Data = unknown>(streamId: string, client: Pick<PoolClient, 'query'> = this.pool): Promise<{ version: number; events: StoredEvent<Data>[] }> {

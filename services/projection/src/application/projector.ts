@@ -1,3 +1,4 @@
+import { inTransaction } from '@flotilla/event-store';
 import type { ConsumedEvent } from '@flotilla/messaging';
 import type { Pool, PoolClient } from 'pg';
 import type { ReadModelChange } from '../domain/read-models';
@@ -37,29 +38,14 @@ export class Projector {
   async apply(event: ConsumedEvent, { advanceUnhandled = false } = {}): Promise<boolean> {
     const change = readModelChangeOf(event.envelope);
     if (!change && !advanceUnhandled) return false;
-    const changes = await this.inTransaction(async (client) => {
-      if (!(await advanceCheckpoint(client, this.tables.schema, event.topic, event.partition, event.offset))) return [];
-      if (!change || !(await recordApplied(client, this.tables.schema, event.envelope.eventId))) return [];
+    const applied = await inTransaction(this.pool, async (client) => {
+      if (!(await advanceCheckpoint(client, this.tables.schema, event.topic, event.partition, event.offset))) return null;
+      if (!change || !(await recordApplied(client, this.tables.schema, event.envelope.eventId))) return null;
       await change(client, this.tables);
       return changesOf(client, this.tables.schema, event.envelope.payload as Record<string, unknown>, event.envelope.occurredAt);
     });
-    await this.feed?.publish(changes);
-    return changes.length > 0;
-  }
-
-  private async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    if (applied) await this.feed?.publish(applied);
+    return applied !== null;
   }
 }
 

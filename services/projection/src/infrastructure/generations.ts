@@ -1,3 +1,4 @@
+import { inTransaction } from '@flotilla/event-store';
 import { runner } from 'node-pg-migrate';
 import type { Pool, PoolClient } from 'pg';
 import type { PartitionPosition } from '../domain/rebuild';
@@ -70,31 +71,21 @@ export async function dropGeneration(pool: Pool, schema: string): Promise<void> 
  * generation ends up in `retired`, to be dropped. False (nothing changed) when `next` is still behind.
  */
 export async function switchGeneration(pool: Pool, live: string, next: string, retired: string): Promise<boolean> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     await client.query(`LOCK TABLE ${GENERATION_TABLES.map((t) => `${live}.${t}`).join(', ')} IN ACCESS EXCLUSIVE MODE`);
     const { rows } = await client.query(
       `SELECT count(*) AS behind FROM ${live}.projection_checkpoints l
          LEFT JOIN ${next}.projection_checkpoints n ON n.topic = l.topic AND n.partition = l.partition
         WHERE n.last_offset IS NULL OR n.last_offset < l.last_offset`,
     );
-    if (Number(rows[0].behind) > 0) {
-      await client.query('ROLLBACK');
-      return false;
-    }
+    // Still behind: the transaction only took the locks, and its commit releases them.
+    if (Number(rows[0].behind) > 0) return false;
     await client.query(`DROP SCHEMA IF EXISTS ${retired} CASCADE`);
     await client.query(`CREATE SCHEMA ${retired}`);
     for (const table of GENERATION_TABLES) {
       await client.query(`ALTER TABLE ${live}.${table} SET SCHEMA ${retired}`);
       await client.query(`ALTER TABLE ${next}.${table} SET SCHEMA ${live}`);
     }
-    await client.query('COMMIT');
     return true;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
