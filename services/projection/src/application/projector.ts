@@ -42,7 +42,8 @@ export class Projector {
       if (!(await advanceCheckpoint(client, this.tables.schema, event.topic, event.partition, event.offset))) return null;
       if (!change || !(await recordApplied(client, this.tables.schema, event.envelope.eventId))) return null;
       await change(client, this.tables);
-      return changesOf(client, this.tables.schema, event.envelope.payload as Record<string, unknown>, event.envelope.occurredAt);
+      // A rebuild's generation has nobody to tell: it skips working out (and querying for) what changed.
+      return this.feed ? changesOf(client, this.tables.schema, event.envelope.payload as Record<string, unknown>, event.envelope.occurredAt) : [];
     });
     if (applied) await this.feed?.publish(applied);
     return applied !== null;
