@@ -1,4 +1,5 @@
 import type { ConsumedEvent, EventConsumer } from '@flotilla/messaging';
+import type { Admin } from 'kafkajs';
 import type { Platform } from '@flotilla/service-kit';
 import type { PoolClient } from 'pg';
 import type { ReadModelChange } from '../domain/read-models';
@@ -49,6 +50,7 @@ export class RebuildService {
   private consumer: EventConsumer | null = null;
   /** Holds the advisory lock that makes this the only rebuild across instances (they share the schemas). */
   private lock: PoolClient | null = null;
+  private admin: Admin | null = null;
   private swapped = false;
   private readonly gate = new Gate();
   private readonly next: string;
@@ -132,22 +134,20 @@ export class RebuildService {
     this.lock = client;
   }
 
-  /** Closing the connection is what surely releases a session advisory lock. */
+  /** Lets the next rebuild begin. Closing the connection is what surely releases a session advisory lock. */
   private async unlock(): Promise<void> {
     this.lock?.release(true);
     this.lock = null;
+    await this.admin?.disconnect().catch(() => undefined);
+    this.admin = null;
   }
 
   /** Deletes the rebuild group's committed offsets; a group that does not exist is fine. */
   private async forgetGroup(): Promise<void> {
-    const admin = this.platform.kafka.admin();
-    await admin.connect();
-    try {
-      await admin.deleteGroups([this.platform.groupId(REBUILD_CONSUMER)]).catch(() => undefined);
-    } finally {
-      await admin.disconnect();
-    }
+    const admin = await this.kafkaAdmin();
+    await admin.deleteGroups([this.platform.groupId(REBUILD_CONSUMER)]).catch(() => undefined);
   }
+
 
   private async apply(projector: Projector, event: ConsumedEvent): Promise<void> {
     await this.gate.enter();
@@ -213,31 +213,31 @@ export class RebuildService {
   }
 
   private async topicOffsets(): Promise<PartitionEnd[]> {
-    const admin = this.platform.kafka.admin();
-    await admin.connect();
-    try {
-      const ends: PartitionEnd[] = [];
-      for (const topic of this.options.topics) {
-        for (const p of await admin.fetchTopicOffsets(topic)) ends.push({ topic, partition: p.partition, startOffset: Number(p.low), endOffset: Number(p.high) });
-      }
-      return ends;
-    } finally {
-      await admin.disconnect();
+    const admin = await this.kafkaAdmin();
+    const ends: PartitionEnd[] = [];
+    for (const topic of this.options.topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) ends.push({ topic, partition: p.partition, startOffset: Number(p.low), endOffset: Number(p.high) });
     }
+    return ends;
   }
+
 
   /** What the rebuild's group committed: the next offset to read, per partition. */
   private async committed(): Promise<PartitionPosition[]> {
-    const admin = this.platform.kafka.admin();
-    await admin.connect();
-    try {
-      const groupId = this.platform.groupId(REBUILD_CONSUMER);
-      const offsets = await admin.fetchOffsets({ groupId, topics: [...this.options.topics] });
-      return offsets.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) })));
-    } finally {
-      await admin.disconnect();
-    }
+    const offsets = await (await this.kafkaAdmin()).fetchOffsets({ groupId: this.platform.groupId(REBUILD_CONSUMER), topics: [...this.options.topics] });
+    return offsets.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) })));
   }
+
+  /** One admin connection for the whole rebuild: its progress is read from Kafka every poll. */
+  private async kafkaAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = this.platform.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+    }
+    return this.admin;
+  }
+
 }
 
 /** Lets many enter at once, or one exclusive section once those inside have left. */
