@@ -1,7 +1,7 @@
 // The demo's workload: several customers submit executions of a few kinds through Kafka, as any
 // producer would; one request is invalid. Waits until every execution has an outcome in the read model.
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { SignJWT } from 'jose';
+import { DEVELOPMENT_JWT_SECRET, signToken } from '../services/projection/src/http/auth/tokens';
 import { EVENT_SCHEMAS, type ExecutionRequested, type TaskSpec } from '@flotilla/contracts';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
@@ -27,11 +27,7 @@ const KINDS: Record<string, () => TaskSpec[]> = {
 const CUSTOMERS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
 
 async function main() {
-  const opsToken = await new SignJWT({ role: 'ops' })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject('demo')
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(process.env.AUTH_JWT_SECRET ?? 'flotilla-development-secret-do-not-use-in-production'));
+  const opsToken = await signToken({ role: 'ops', sub: 'demo' }, { secret: process.env.AUTH_JWT_SECRET ?? DEVELOPMENT_JWT_SECRET });
   const kafka = new Kafka({ clientId: 'flotilla-demo', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
   const registry = new SchemaRegistry({ host: process.env.SCHEMA_REGISTRY_URL! });
   const { id } = await registry.register(

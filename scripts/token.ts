@@ -2,20 +2,16 @@
 // development secret the projection uses when none is set).
 //   npm run token -- ops            an ops token
 //   npm run token -- customer acme  a token that sees only customer acme
-import { SignJWT } from 'jose';
-
-const DEVELOPMENT_JWT_SECRET = 'flotilla-development-secret-do-not-use-in-production';
+import { DEVELOPMENT_JWT_SECRET, signToken } from '../services/projection/src/http/auth/tokens';
 
 async function main() {
   const [role = 'ops', customerId] = process.argv.slice(2);
   if (role !== 'ops' && role !== 'customer') throw new Error('usage: npm run token -- ops | customer <customerId>');
   if (role === 'customer' && !customerId) throw new Error('a customer token needs the customer id: npm run token -- customer <customerId>');
-  const jwt = await new SignJWT({ role, ...(customerId ? { customerId } : {}) })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(role === 'ops' ? 'ops-cli' : `customer-${customerId}`)
-    .setIssuedAt()
-    .setExpirationTime('12h')
-    .sign(new TextEncoder().encode(process.env.AUTH_JWT_SECRET ?? DEVELOPMENT_JWT_SECRET));
+  const jwt = await signToken(
+    { role, customerId, sub: role === 'ops' ? 'ops-cli' : `customer-${customerId}` },
+    { secret: process.env.AUTH_JWT_SECRET ?? DEVELOPMENT_JWT_SECRET, expiresIn: '12h' },
+  );
   process.stdout.write(`${jwt}\n`);
 }
 

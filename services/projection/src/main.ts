@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { ReadModelHandlers } from './application/read-model.handlers';
 import { AuthGuard, RATE_LIMITER } from './http/auth/auth.guard';
 import { JwtAuthenticator } from './http/auth/jwt.authenticator';
+import { DEVELOPMENT_JWT_SECRET } from './http/auth/tokens';
 import { AUTHENTICATOR } from './http/auth/principal';
 import { ReadModelsController } from './http/read-models.controller';
 import { PostgresReadModelQueries } from './infrastructure/read-model.queries';
@@ -24,8 +25,6 @@ import { CachedReadModelQueries } from './infrastructure/cached-queries';
 import { StreamController } from './http/stream.controller';
 import { DashboardController } from './http/dashboard/dashboard.controller';
 
-/** Signs nothing: only for local demos and tests, and the service says so at start. */
-const DEVELOPMENT_JWT_SECRET = 'flotilla-development-secret-do-not-use-in-production';
 
 const projectionConfigSchema = platformConfigSchema.extend({
   HTTP_PORT: platformConfigSchema.shape.HTTP_PORT.default(3000),
