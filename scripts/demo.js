@@ -71,7 +71,7 @@ async function waitReady(name, port) {
 async function up() {
   if (!fs.existsSync(path.join(root, 'node_modules/.bin/jest'))) {
     console.log('== installing node modules');
-    run('npm', ['install', '--no-audit', '--no-fund']);
+    run('npm', ['ci', '--no-audit', '--no-fund']);
   }
   console.log('== starting the stack (Kafka, schema registry, PostgreSQL, Redis, Jaeger)');
   run(launcher, ['up']);

@@ -10,7 +10,7 @@ const bin = (name) => path.join(root, 'node_modules/.bin', name);
 const extraArgs = process.argv.slice(2);
 if (!fs.existsSync(bin('jest'))) {
   process.stdout.write('== installing node modules\n');
-  if (spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' }).status !== 0) {
+  if (spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' }).status !== 0) {
     process.stdout.write('\n0 passed, 1 failed\n');
     process.exit(1);
   }
