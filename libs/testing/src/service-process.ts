@@ -6,18 +6,32 @@ import { waitFor } from './wait-for';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
+/**
+ * The services a test can start: each is `services/<name>/src/main.ts`. A new service (scaler,
+ * optimizer, notification, …) is one more name here.
+ */
+export const SERVICE_NAMES = ['orchestrator', 'agent-pool', 'projection'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
 /** One service running as a real process, as in production, so tests can SIGKILL and restart it. */
 export class ServiceProcess {
   private child: ChildProcess | null = null;
   private readonly logFile: string;
 
+  /** `logName` names its log in test-results/ (default `<name>-<port>`). */
   constructor(
-    readonly name: 'orchestrator' | 'agent-pool' | 'projection',
+    readonly name: ServiceName,
     readonly port: number,
     private readonly env: Record<string, string>,
+    { logName = `${name}-${port}` }: { logName?: string } = {},
   ) {
     fs.mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
-    this.logFile = path.join(ROOT, 'test-results', `${name}-${port}.log`);
+    this.logFile = path.join(ROOT, 'test-results', `${logName}.log`);
+  }
+
+  /** The log file, relative to the repository. */
+  get log(): string {
+    return path.relative(ROOT, this.logFile);
   }
 
   get url(): string {
@@ -83,14 +97,28 @@ export class ServiceProcess {
   /** Kills without any chance to clean up, like a crash or the OOM killer. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      this.child = null;
+      return;
+    }
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill(signal);
     await exited;
     this.child = null;
   }
 
-  async stop(): Promise<void> {
-    await this.kill('SIGTERM');
+  /** Graceful shutdown (SIGTERM); a process still running after `graceMs` is killed. */
+  async stop(graceMs = 30_000): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      this.child = null;
+      return;
+    }
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+    this.child = null;
   }
 }
