@@ -1,8 +1,8 @@
 import { EVENT_SCHEMAS, type TaskDispatched } from '@flotilla/contracts';
 import { AvroSerde, EventPublisher } from '@flotilla/messaging';
-import { stack, testKafka, uniqueNamespace } from '@flotilla/testing';
+import { stack, testKafka, uniqueNamespace, waitFor } from '@flotilla/testing';
 import { randomUUID } from 'node:crypto';
-import type { Consumer } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
 
 /** Test support for the e2e specs: publishes and follows Avro events on a namespace's topics, the way the services talk to each other. */
 export class EventDriver {
@@ -45,7 +45,7 @@ export class EventDriver {
 
   /** Follows a topic from its beginning, decoding every event into `events` as it arrives. */
   async tail<T = Record<string, unknown>>(topic: string): Promise<TopicTail<T>> {
-    const tail = new TopicTail<T>(this.kafka.consumer({ groupId: `tail-${uniqueNamespace()}`, maxWaitTimeInMs: 100 }), this.serde);
+    const tail = new TopicTail<T>(this.kafka, this.kafka.consumer({ groupId: `tail-${uniqueNamespace()}`, maxWaitTimeInMs: 100 }), this.serde);
     await tail.start(this.topic(topic));
     return tail;
   }
@@ -53,21 +53,37 @@ export class EventDriver {
 
 export class TopicTail<T> {
   readonly events: { readonly type: string; readonly key: string | null; readonly payload: T }[] = [];
+  /** Per partition, the offset of the next message to read. */
+  private readonly positions = new Map<number, number>();
+  private topic = '';
 
   constructor(
+    private readonly kafka: Kafka,
     private readonly consumer: Consumer,
     private readonly serde: AvroSerde,
   ) {}
 
   async start(topic: string): Promise<void> {
+    this.topic = topic;
     await this.consumer.connect();
     await this.consumer.subscribe({ topic, fromBeginning: true });
     await this.consumer.run({
-      eachMessage: async ({ message }) => {
+      eachMessage: async ({ partition, message }) => {
         const { type, payload } = await this.serde.decode(message.value);
         this.events.push({ type, key: message.key?.toString() ?? null, payload: payload as T });
+        this.positions.set(partition, Number(message.offset) + 1);
       },
     });
+  }
+
+  /** Resolves once `events` holds every message the topic had when this was called. */
+  async caughtUp(timeoutMs = 30_000): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(this.topic).finally(() => admin.disconnect());
+    await waitFor(`the tail of ${this.topic} to reach ${ends.map((e) => `[${e.partition}] ${e.high}`).join(', ')}`, () =>
+      ends.every((end) => (this.positions.get(end.partition) ?? Number(end.low)) >= Number(end.high)),
+    { timeoutMs });
   }
 
   of<U = T>(type: string): U[] {
