@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { kafkaConnectionShape } from './kafka-connection';
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -15,6 +16,7 @@ export const platformConfigSchema = z.object({
     .string({ required_error: 'is required (comma-separated host:port list)' })
     .refine((v) => v.split(',').every((b) => hostPort.test(b.trim())), 'must be a comma-separated list of host:port')
     .transform((v) => v.split(',').map((b) => b.trim())),
+  ...kafkaConnectionShape,
   SCHEMA_REGISTRY_URL: z.string({ required_error: 'is required' }).url('must be a URL'),
   DATABASE_URL: z
     .string({ required_error: 'is required' })

@@ -1,4 +1,5 @@
 export * from './config';
+export * from './kafka-connection';
 export * from './platform';
 export * from './platform.module';
 export * from './service-kit.constants';

@@ -5,6 +5,7 @@ import { createLogger, createMetricsRegistry, type Logger, type Registry, type T
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import { Pool } from 'pg';
 import type { PlatformConfig } from './config';
+import { kafkaConnectionOptions } from './kafka-connection';
 
 export interface PlatformOptions {
   readonly serviceName: string;
@@ -58,6 +59,7 @@ export class Platform {
       logLevel: logLevel.WARN,
       logCreator: () => (entry: LogEntry) => this.logger.warn({ kafka: entry.namespace, ...entry.log }, entry.log.message),
       retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
+      ...kafkaConnectionOptions(config),
     });
     this.serde = AvroSerde.create(config.SCHEMA_REGISTRY_URL, options.eventSchemas);
     this.publisher = new EventPublisher(this.kafka, this.serde);
