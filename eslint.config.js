@@ -30,7 +30,7 @@ module.exports = [
   },
   {
     // Deciders and domain types: no frameworks, no I/O clients; time and ids come in as arguments.
-    files: ['services/*/src/domain/**/*.ts', 'libs/contracts/src/**/*.ts'],
+    files: ['services/*/src/*/domain/**/*.ts', 'libs/domain/src/**/*.ts', 'libs/contracts/src/**/*.ts'],
     ignores: ['**/*.spec.ts'],
     rules: {
       'no-restricted-imports': [
@@ -38,8 +38,9 @@ module.exports = [
         {
           patterns: [
             { group: INFRASTRUCTURE_MODULES, message: 'Domain code is pure: no framework, broker, database or telemetry imports (STYLE.md).' },
-            { group: ['**/infrastructure/**', '**/application/**', '**/http/**'], message: 'Domain code must not import the outer layers.' },
-            { group: ['@flotilla/*', '!@flotilla/contracts'], message: 'Domain code may use only @flotilla/contracts among the libraries.' },
+            { group: ['**/infrastructure/**'], message: 'Domain code must not import infrastructure.' },
+            { regex: '^\\.\\./(?!.*\\bdomain/)', message: 'Domain code imports only domain code: not its feature\'s handlers, controllers or stores.' },
+            { group: ['@flotilla/*', '!@flotilla/contracts', '!@flotilla/domain'], message: 'Domain code may use only @flotilla/contracts and @flotilla/domain among the libraries.' },
           ],
         },
       ],
@@ -48,6 +49,24 @@ module.exports = [
         { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Pass the time in: domain code never reads the clock.' },
         { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Pass the time in: domain code never reads the clock.' },
         { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'Pass randomness in: domain code is deterministic.' },
+      ],
+    },
+  },
+  {
+    // Application code of a feature (its handlers, command services, loops, controllers: the files at the
+    // feature's top level) depends on the interfaces it declares; infrastructure implements them and the
+    // service's composition root (main.ts) wires the two together.
+    files: ['services/*/src/*/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/infrastructure/**', '**/infrastructure'], message: 'Application code depends on the interfaces it declares, not on infrastructure (STYLE.md): declare a port here and implement it in infrastructure/.' },
+            { group: ['pg', 'pg-*', 'kafkajs', '@kafkajs/*', 'ioredis', 'node-pg-migrate'], message: 'Application code does not talk to databases or brokers directly: that is infrastructure.' },
+          ],
+        },
       ],
     },
   },

@@ -1,7 +1,7 @@
 // The demo's workload: several customers submit executions of a few kinds through Kafka, as any
 // producer would; one request is invalid. Waits until every execution has an outcome in the read model.
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { DEVELOPMENT_JWT_SECRET, signToken } from '../services/projection/src/http/auth/tokens';
+import { DEVELOPMENT_JWT_SECRET, signToken } from '@flotilla/service-kit';
 import { EVENT_SCHEMAS, type ExecutionRequested, type TaskSpec } from '@flotilla/contracts';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { randomUUID } from 'node:crypto';

@@ -2,7 +2,7 @@
 // development secret the projection uses when none is set).
 //   npm run token -- ops            an ops token
 //   npm run token -- customer acme  a token that sees only customer acme
-import { DEVELOPMENT_JWT_SECRET, signToken } from '../services/projection/src/http/auth/tokens';
+import { DEVELOPMENT_JWT_SECRET, signToken } from '@flotilla/service-kit';
 
 async function main() {
   const [role = 'ops', customerId] = process.argv.slice(2);

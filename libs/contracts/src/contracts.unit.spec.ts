@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as avro from 'avsc';
-import { EVENT_SCHEMAS, topicCatalogue, TOPICS } from './index';
+import { EVENT_SCHEMAS, routeEvent, topicCatalogue, TOPICS, UnroutableEventError, type EventType } from './index';
 
 describe('contracts', () => {
   it('generated types and schemas match schemas/*.avsc', () => {
@@ -25,5 +25,32 @@ describe('contracts', () => {
     expect(new Set(names).size).toBe(names.length);
     expect(names).toContain('flotilla.tasks.code_gen');
     expect(TOPICS.executions.retentionMs).toBe(7 * 24 * 3600 * 1000);
+  });
+});
+
+describe('routing', () => {
+  const sample = (type: EventType): Record<string, unknown> => ({ executionId: 'e-1', customerId: 'acme', agentType: 'code_gen', requestId: 'r-1', type });
+
+  it.each(Object.keys(EVENT_SCHEMAS) as EventType[])('routes %s to a topic of the catalogue, keyed as that topic declares', (type) => {
+    const route = routeEvent(type, sample(type) as never);
+    expect(topicCatalogue()).toContainEqual(route.topic);
+    expect(route.topic.carries).toContain(type);
+    expect(route.key).toBe(sample(type)[route.topic.key]);
+  });
+
+  it('sends a dispatch to its agent type topic, and refuses an unknown agent type', () => {
+    expect(routeEvent('flotilla.task.TaskDispatched', sample('flotilla.task.TaskDispatched') as never).topic.name).toBe('flotilla.tasks.code_gen');
+    expect(() => routeEvent('flotilla.task.TaskDispatched', { ...sample('flotilla.task.TaskDispatched'), agentType: 'astrology' } as never)).toThrow(UnroutableEventError);
+  });
+
+  it('keys an event without the topic key field by the topic default, and refuses a type no topic carries', () => {
+    expect(routeEvent('flotilla.admission.AdmissionCapacityChanged', { requestId: 'r', previousCapacity: 1, capacity: 2, reason: '', changedAt: 0 }).key).toBe('global');
+    expect(routeEvent('flotilla.alert.AlertRaised', { customerId: null } as never).key).toBe('platform');
+    expect(() => routeEvent('flotilla.nothing.Unheard' as EventType, {} as never)).toThrow(UnroutableEventError);
+  });
+
+  it('carries each event type on one topic only', () => {
+    const carried = topicCatalogue().filter((t) => !t.name.startsWith('flotilla.tasks.')).flatMap((t) => t.carries);
+    expect(new Set(carried).size).toBe(carried.length);
   });
 });

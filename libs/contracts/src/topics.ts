@@ -1,4 +1,5 @@
-import { AGENT_TYPES, AgentType } from './agent-types';
+import { AGENT_TYPES, isAgentType, type AgentType } from './agent-types';
+import type { EventPayloads, EventType } from './generated/schemas';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -11,8 +12,14 @@ export interface TopicSpec {
   readonly partitions: number;
   readonly retentionMs: number;
   readonly compacted: boolean;
-  /** What the record key is, so that one aggregate's events stay in order on one partition. */
-  readonly key: 'executionId' | 'agentType' | 'customerId' | 'source';
+  /**
+   * The payload field that is the record key, so that one aggregate's events stay in order on one
+   * partition; `keyWhenAbsent` is the key of an event that has no such field (or a null one).
+   */
+  readonly key: 'executionId' | 'agentType' | 'customerId' | 'requestId' | 'source';
+  readonly keyWhenAbsent?: string;
+  /** The event types published to this topic; each event type is published to exactly one topic (family). */
+  readonly carries: readonly EventType[];
   readonly description: string;
 }
 
@@ -25,6 +32,7 @@ export const TOPICS = {
     retentionMs: RETENTION_MS.default,
     compacted: false,
     key: 'executionId',
+    carries: ['flotilla.execution.ExecutionRequested'],
     description: 'ExecutionRequested, published by any producer',
   },
   executions: {
@@ -33,6 +41,7 @@ export const TOPICS = {
     retentionMs: RETENTION_MS.default,
     compacted: false,
     key: 'executionId',
+    carries: ['flotilla.execution.ExecutionAccepted', 'flotilla.execution.ExecutionQueued', 'flotilla.execution.ExecutionAdmitted', 'flotilla.execution.ExecutionCompleted', 'flotilla.execution.ExecutionFailed', 'flotilla.execution.ExecutionCancelled', 'flotilla.execution.ExecutionRejected', 'flotilla.execution.SlaViolated', 'flotilla.execution.TaskOutcomeRecorded', 'flotilla.execution.TaskRetryScheduled', 'flotilla.execution.TaskSkipped', 'flotilla.execution.TaskStartRecorded', 'flotilla.execution.TaskTimedOut'],
     description: 'Execution lifecycle events published by the orchestrator',
   },
   taskEvents: {
@@ -41,6 +50,7 @@ export const TOPICS = {
     retentionMs: RETENTION_MS.default,
     compacted: false,
     key: 'executionId',
+    carries: ['flotilla.task.TaskStarted', 'flotilla.task.TaskHeartbeat', 'flotilla.task.TaskCompleted', 'flotilla.task.TaskFailed'],
     description: 'Task started/completed/failed, published by agent pools',
   },
   taskControl: {
@@ -49,6 +59,7 @@ export const TOPICS = {
     retentionMs: RETENTION_MS.default,
     compacted: false,
     key: 'executionId',
+    carries: ['flotilla.task.TaskCancellationRequested'],
     description: 'TaskCancellationRequested: read by every agent-pool instance, apart from the dispatch topics so a cancel never waits behind the task it cancels',
   },
   admission: {
@@ -57,6 +68,8 @@ export const TOPICS = {
     retentionMs: RETENTION_MS.audit,
     compacted: false,
     key: 'customerId',
+    keyWhenAbsent: 'global',
+    carries: ['flotilla.admission.CustomerOutcomeRecorded', 'flotilla.admission.CustomerCircuitOpened', 'flotilla.admission.CustomerCircuitHalfOpened', 'flotilla.admission.CustomerCircuitClosed', 'flotilla.admission.AdmissionCapacityChanged'],
     description: 'Per-customer admission events (outcomes counted by the circuit breaker, circuit transitions) and global capacity changes (key "global")',
   },
   admissionCommands: {
@@ -64,7 +77,8 @@ export const TOPICS = {
     partitions: 1,
     retentionMs: RETENTION_MS.default,
     compacted: false,
-    key: 'source',
+    key: 'requestId',
+    carries: ['flotilla.admission.AdmissionCapacityChangeRequested'],
     description: 'AdmissionCapacityChangeRequested: runtime changes to the global execution capacity, read by the orchestrator',
   },
   alerts: {
@@ -73,6 +87,8 @@ export const TOPICS = {
     retentionMs: RETENTION_MS.audit,
     compacted: false,
     key: 'customerId',
+    keyWhenAbsent: 'platform',
+    carries: ['flotilla.alert.AlertRaised'],
     description: 'AlertRaised from any service (SLA violations, circuit transitions, budgets), for notification and projection',
   },
   poolMetrics: {
@@ -81,6 +97,7 @@ export const TOPICS = {
     retentionMs: RETENTION_MS.metrics,
     compacted: false,
     key: 'agentType',
+    carries: ['flotilla.pool.PoolMetricsReported'],
     description: 'PoolMetricsReported every few seconds per pool instance and agent type, for the scaler and optimizer',
   },
   poolCommands: {
@@ -89,6 +106,7 @@ export const TOPICS = {
     retentionMs: RETENTION_MS.default,
     compacted: false,
     key: 'agentType',
+    carries: ['flotilla.pool.PoolCapacityChangeRequested'],
     description: 'PoolCapacityChangeRequested: workers / concurrency per pool, from the scaler saga or an operator',
   },
   poolEvents: {
@@ -97,6 +115,7 @@ export const TOPICS = {
     retentionMs: RETENTION_MS.audit,
     compacted: false,
     key: 'agentType',
+    carries: ['flotilla.pool.PoolCapacityProvisioned'],
     description: 'PoolCapacityProvisioned: what a pool provisioned in answer to a capacity command',
   },
 } as const satisfies Record<string, TopicSpec>;
@@ -109,6 +128,7 @@ export function taskDispatchTopic(agentType: AgentType): TopicSpec {
     retentionMs: RETENTION_MS.default,
     compacted: false,
     key: 'executionId',
+    carries: ['flotilla.task.TaskDispatched'],
     description: `TaskDispatched for the ${agentType} pool`,
   };
 }
@@ -121,6 +141,7 @@ export function deadLetterTopic(consumerGroup: string): TopicSpec {
     retentionMs: RETENTION_MS.audit,
     compacted: false,
     key: 'source',
+    carries: [],
     description: `Dead letters of consumer group ${consumerGroup}`,
   };
 }
@@ -133,4 +154,39 @@ export function topicCatalogue(): readonly TopicSpec[] {
 /** Physical topic name under an optional namespace (tests and parallel environments use one each). */
 export function physicalTopic(namespace: string | undefined, logicalName: string): string {
   return namespace ? `${namespace}.${logicalName}` : logicalName;
+}
+
+/** An event type no topic carries, or an event whose topic cannot be chosen from its payload: a bug. */
+export class UnroutableEventError extends TypeError {
+  constructor(readonly eventType: string, reason: string) {
+    super(`cannot route ${eventType}: ${reason}`);
+    this.name = 'UnroutableEventError';
+  }
+}
+
+/** Where one event goes: its (logical) topic and its record key. */
+export interface Route {
+  readonly topic: TopicSpec;
+  readonly key: string;
+}
+
+const TOPIC_OF_TYPE: ReadonlyMap<EventType, TopicSpec> = new Map(Object.values(TOPICS as Record<string, TopicSpec>).flatMap((topic) => topic.carries.map((type) => [type, topic] as const)));
+
+/**
+ * The one router: the topic that carries `type` (for a dispatch, its agent type's topic) and the key
+ * the topic declares, read from the payload. Throws UnroutableEventError for a type no topic carries.
+ */
+export function routeEvent<T extends EventType>(type: T, data: EventPayloads[T]): Route {
+  const fields = data as unknown as Record<string, unknown>;
+  let topic = TOPIC_OF_TYPE.get(type);
+  if (!topic && type === 'flotilla.task.TaskDispatched') {
+    const agentType = fields.agentType;
+    if (typeof agentType !== 'string' || !isAgentType(agentType)) throw new UnroutableEventError(type, `unknown agent type ${String(agentType)}`);
+    topic = taskDispatchTopic(agentType);
+  }
+  if (!topic) throw new UnroutableEventError(type, 'no topic of the catalogue carries it');
+  const key = fields[topic.key];
+  if (typeof key === 'string' && key !== '') return { topic, key };
+  if (topic.keyWhenAbsent !== undefined) return { topic, key: topic.keyWhenAbsent };
+  throw new UnroutableEventError(type, `its payload has no ${topic.key} to key ${topic.name} by`);
 }

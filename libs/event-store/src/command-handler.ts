@@ -1,21 +1,11 @@
 import { currentTraceContext, inSpan } from '@flotilla/observability';
 import { v7 as uuidv7 } from 'uuid';
+import type { Decider, DomainEvent } from '@flotilla/domain';
 import { isConcurrencyError } from './errors';
 import type { PoolClient } from 'pg';
 import type { NewEvent, OutboxMessage, PostgresEventStore } from './event-store';
 
-/** A domain event: its type is the Avro record's full name, its data the record. */
-export interface DomainEvent<Type extends string = string, Data = unknown> {
-  readonly type: Type;
-  readonly data: Data;
-}
-
-/** Pure domain logic of one aggregate (STYLE.md): no I/O, no clock, no randomness. */
-export interface Decider<Command, Event extends DomainEvent, State> {
-  readonly initialState: State;
-  decide(command: Command, state: State): readonly Event[];
-  evolve(state: State, event: Event): State;
-}
+export type { Decider, DomainEvent } from '@flotilla/domain';
 
 export interface Destination {
   readonly topic: string;

@@ -1,24 +1,16 @@
-/** Base of every event-store error: a stable code, whether retrying can help, and the cause. */
-export class EventStoreError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    readonly retriable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+import { ConcurrencyError as DomainConcurrencyError, FlotillaError } from '@flotilla/domain';
 
-/** The stream moved on since it was read: reload, decide again. */
-export class ConcurrencyError extends EventStoreError {
+/** Base of every event-store error (the platform's one error model): a stable code, whether retrying can help, and the cause. */
+export class EventStoreError extends FlotillaError {}
+
+/** The stream moved on since it was read: reload, decide again. A concurrency error of the one error model (HTTP 412). */
+export class ConcurrencyError extends DomainConcurrencyError {
   constructor(
     readonly streamId: string,
     readonly expectedVersion: number,
     readonly actualVersion: number,
   ) {
-    super(`stream ${streamId} is at version ${actualVersion}, expected ${expectedVersion}`, 'CONCURRENCY_CONFLICT', true);
+    super(`stream ${streamId} is at version ${actualVersion}, expected ${expectedVersion}`);
   }
 }
 

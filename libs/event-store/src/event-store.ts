@@ -39,6 +39,12 @@ export const NO_STREAM = 0;
 
 /** A quoted, validated PostgreSQL schema name: one per service (and per test namespace). */
 /** Runs `work` in one transaction on a pooled connection: committed if it returns, rolled back if it throws. */
+/**
+ * The open transaction a command runs in, as application code sees it: something to hand to the stores
+ * that must write in the same commit (timers, queue rows), never queried by the application itself.
+ */
+export type Transaction = PoolClient;
+
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {

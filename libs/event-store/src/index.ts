@@ -2,3 +2,4 @@ export * from './errors';
 export * from './event-store';
 export * from './command-handler';
 export * from './outbox-relay';
+export * from './leadership';

@@ -1,6 +1,7 @@
 import { contextFromTraceparent, recordSpan, SpanKind, type Logger } from '@flotilla/observability';
 import type { EventPublisher, OutgoingEvent } from '@flotilla/messaging';
-import type { Client, Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import { AdvisoryLeadership } from './leadership';
 
 export interface OutboxRelayOptions {
   readonly batchSize?: number;
@@ -22,12 +23,14 @@ const TRANSITIONS: Record<RelayState, readonly RelayState[]> = {
 /**
  * Publishes outbox rows to Kafka in id order (so per aggregate in order) and deletes them once Kafka
  * acknowledged. Woken by LISTEN/NOTIFY when a transaction commits rows, with a slow poll as a safety
- * net. One relay per schema holds an advisory lock; others wait as standbys. A crash between publish
- * and delete republishes: consumers drop the duplicate by event id (inbox).
+ * net. One relay per schema leads (AdvisoryLeadership, which also carries the LISTEN); others wait as
+ * standbys. When PostgreSQL restarts, the leader loses its lock with its connection, and every relay
+ * reconnects and competes again on its next round. A crash between publish and delete republishes:
+ * consumers drop the duplicate by event id (inbox).
  */
 export class OutboxRelay {
   private state: RelayState = 'idle';
-  private listener: PoolClient | null = null;
+  private readonly leadership: AdvisoryLeadership;
   private wake: (() => void) | null = null;
   private pending = false;
   private loop: Promise<void> | null = null;
@@ -38,17 +41,27 @@ export class OutboxRelay {
     private readonly schema: string,
     private readonly publisher: EventPublisher,
     private readonly options: OutboxRelayOptions = {},
-  ) {}
+  ) {
+    this.leadership = new AdvisoryLeadership(pool, {
+      name: `${schema}.outbox`,
+      listen: { channel: `${schema}_outbox`, onNotification: () => this.signal() },
+      logger: options.logger,
+    });
+  }
 
   get publishedCount(): number {
     return this.published;
   }
 
+  /** Whether this relay is the one publishing (the others are standbys). */
+  get leading(): boolean {
+    return this.leadership.isLeader();
+  }
+
   async start(): Promise<void> {
     this.transition('starting');
-    this.listener = await this.pool.connect();
-    (this.listener as unknown as Client).on('notification', () => this.signal());
-    await this.listener.query(`LISTEN ${this.schema}_outbox`);
+    // The first bid (which connects and listens) before start returns, so a single instance leads from the start.
+    await this.leadership.acquire();
     this.transition('running');
     this.loop = this.run();
   }
@@ -59,10 +72,7 @@ export class OutboxRelay {
     this.transition('draining');
     this.signal();
     await this.loop;
-    await this.listener?.query(`UNLISTEN ${this.schema}_outbox`).catch(() => undefined);
-    await this.listener?.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
-    this.listener?.release();
-    this.listener = null;
+    await this.leadership.release();
     this.transition('stopped');
   }
 
@@ -77,12 +87,11 @@ export class OutboxRelay {
   }
 
   private async run(): Promise<void> {
-    let leader = false;
-    while (this.state === 'running' || (this.state === 'draining' && leader)) {
+    while (this.state === 'running' || (this.state === 'draining' && this.leadership.isLeader())) {
       try {
-        if (!leader) {
-          leader = await this.tryLead();
-          if (!leader) {
+        if (!this.leadership.isLeader()) {
+          // Also what reconnects (and listens again) after the connection was lost.
+          if (!(await this.leadership.acquire())) {
             if (this.state !== 'running') break;
             await this.sleep();
             continue;
@@ -100,11 +109,6 @@ export class OutboxRelay {
         await this.sleep();
       }
     }
-  }
-
-  private async tryLead(): Promise<boolean> {
-    const { rows } = await this.listener!.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [`${this.schema}.outbox`]);
-    return rows[0].locked === true;
   }
 
   private sleep(): Promise<void> {

@@ -1,15 +1,9 @@
-/** Base of every messaging error: a stable code, whether retrying can help, and the cause. */
-export class MessagingError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    readonly retriable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+import { FlotillaError, isProgrammingError } from '@flotilla/domain';
+
+export { isProgrammingError };
+
+/** Base of every messaging error (the platform's one error model): a stable code, whether retrying can help, and the cause. */
+export class MessagingError extends FlotillaError {}
 
 /** The bytes are not a registry-framed Avro record we can read: retrying cannot help. */
 export class UndecodableMessageError extends MessagingError {
@@ -38,13 +32,8 @@ export class SchemaRegistryError extends MessagingError {
   }
 }
 
-/** Errors that are bugs, not transient conditions; retrying them only delays the dead letter. */
-export function isProgrammingError(error: unknown): boolean {
-  return error instanceof TypeError || error instanceof ReferenceError || error instanceof SyntaxError || error instanceof RangeError;
-}
-
 export function isRetriable(error: unknown): boolean {
-  if (error instanceof MessagingError) return error.retriable;
+  if (error instanceof FlotillaError) return error.retriable;
   if (error && typeof error === 'object' && 'retriable' in error) return Boolean((error as { retriable: unknown }).retriable);
   return !isProgrammingError(error);
 }

@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './retry';
+export * from './unavailable';
 export * from './envelope';
 export * from './avro-serde';
 export * from './topic-admin';

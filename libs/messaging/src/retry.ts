@@ -1,3 +1,4 @@
+import { RetriesExhaustedError } from '@flotilla/domain';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { isRetriable } from './errors';
 
@@ -30,15 +31,8 @@ export async function withRetry<T>(work: (attempt: number) => Promise<T>, option
   }
 }
 
-export class RetriesExhaustedError extends Error {
-  constructor(
-    readonly lastError: unknown,
-    readonly attempts: number,
-  ) {
-    super(`failed after ${attempts} attempt(s): ${describeError(lastError)}`, { cause: lastError });
-    this.name = 'RetriesExhaustedError';
-  }
-}
+/** Exhausted retries are not retriable: whoever called withRetry must not retry around it again. */
+export { RetriesExhaustedError };
 
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { authConfigShape } from './http/auth-config';
 import { kafkaConnectionShape } from './kafka-connection';
 
 export class ConfigError extends Error {
@@ -30,6 +31,7 @@ export const platformConfigSchema = z.object({
     .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
+  ...authConfigShape,
 });
 
 export type PlatformConfig = z.infer<typeof platformConfigSchema>;

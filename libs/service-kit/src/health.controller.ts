@@ -1,9 +1,13 @@
 import { Controller, Get, Header, HttpCode, Inject, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { Platform } from './platform';
 import { PLATFORM } from './service-kit.constants';
+import { Public } from './http/auth.guard';
 
 /** Liveness, readiness and Prometheus metrics for every service. */
+@Public()
+@ApiExcludeController()
 @Controller()
 export class HealthController {
   constructor(@Inject(PLATFORM) private readonly platform: Platform) {}

@@ -1,5 +1,9 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { HealthController } from './health.controller';
+import { AuthGuard } from './http/auth.guard';
+import { FlotillaExceptionFilter } from './http/exception.filter';
+import { AUTHENTICATOR, type Authenticator } from './http/principal';
 import type { Platform } from './platform';
 import { PLATFORM } from './service-kit.constants';
 
@@ -12,17 +16,27 @@ class PlatformLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** Exposes an already started Platform to a service's Nest application. */
+/**
+ * Exposes an already started Platform to a service's Nest application, with what every HTTP API
+ * shares: the authenticator guarding every route not marked @Public(), and the one mapping of the
+ * error model to HTTP statuses.
+ */
 @Global()
 @Module({})
 export class PlatformModule {
-  static forPlatform(platform: Platform): DynamicModule {
+  static forPlatform(platform: Platform, authenticator: Authenticator): DynamicModule {
     return {
       module: PlatformModule,
       controllers: [HealthController],
-      // A factory, not useValue: Nest would otherwise serialise the whole platform to compute the module's token.
-      providers: [{ provide: PLATFORM, useFactory: () => platform }, PlatformLifecycle],
-      exports: [PLATFORM],
+      // Factories, not useValue: Nest would otherwise serialise the whole platform to compute the module's token.
+      providers: [
+        { provide: PLATFORM, useFactory: () => platform },
+        { provide: AUTHENTICATOR, useFactory: () => authenticator },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useFactory: () => new FlotillaExceptionFilter(platform.logger) },
+        PlatformLifecycle,
+      ],
+      exports: [PLATFORM, AUTHENTICATOR],
     };
   }
 }

@@ -1,16 +1,18 @@
-import { deadLetterTopic, physicalTopic, topicCatalogue, type TopicSpec } from '@flotilla/contracts';
-import { PostgresEventStore, OutboxRelay, schemaName } from '@flotilla/event-store';
+import { deadLetterTopic, EVENT_SCHEMAS, physicalTopic, routeEvent, topicCatalogue, type EventType, type TopicSpec } from '@flotilla/contracts';
+import { PostgresEventStore, OutboxRelay, schemaName, type Destination } from '@flotilla/event-store';
 import { AvroSerde, ensureTopics, EventConsumer, EventPublisher, type EventHandler, type RetryOptions } from '@flotilla/messaging';
 import { createLogger, createMetricsRegistry, type Logger, type Registry, type Telemetry } from '@flotilla/observability';
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import { Pool } from 'pg';
 import type { PlatformConfig } from './config';
+import { DependencyChecks } from './readiness';
 import { kafkaConnectionOptions } from './kafka-connection';
 
 export interface PlatformOptions {
   readonly serviceName: string;
   readonly config: PlatformConfig;
-  readonly eventSchemas: Readonly<Record<string, object>>;
+  /** The Avro schemas to register; every event of the contracts by default. */
+  readonly eventSchemas?: Readonly<Record<string, object>>;
   readonly telemetry?: Telemetry;
   /** The service's own migrations (read models, lookup tables), applied after the event store's. */
   readonly serviceMigrationsDir?: string;
@@ -61,10 +63,16 @@ export class Platform {
       retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
       ...kafkaConnectionOptions(config),
     });
-    this.serde = AvroSerde.create(config.SCHEMA_REGISTRY_URL, options.eventSchemas);
+    this.serde = AvroSerde.create(config.SCHEMA_REGISTRY_URL, options.eventSchemas ?? EVENT_SCHEMAS);
     this.publisher = new EventPublisher(this.kafka, this.serde);
-    this.pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+    // Connecting gives up after a while rather than waiting forever on a server that does not answer.
+    this.pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE, connectionTimeoutMillis: 10_000 });
     this.pool.on('error', (error) => this.logger.error({ err: error }, 'idle PostgreSQL client failed'));
+    // The pool listens for errors on idle connections only. One that fails while handed out (a
+    // transaction between two queries, a LISTEN or lock connection) would otherwise emit an unhandled
+    // 'error' and end the process when PostgreSQL restarts; its user sees the failure on its next
+    // query instead, and the pool discards it when it comes back.
+    this.pool.on('connect', (client) => client.on('error', (error) => this.logger.debug({ err: error }, 'PostgreSQL connection failed')));
     this.store = new PostgresEventStore(this.pool, schemaName(config.FLOTILLA_NAMESPACE ?? '', serviceName));
     this.relay = new OutboxRelay(this.pool, this.store.schema, this.publisher, { logger: this.logger });
   }
@@ -77,6 +85,15 @@ export class Platform {
   topic(logicalName: string): string {
     return physicalTopic(this.namespace, logicalName);
   }
+
+  /**
+   * The one router (the topic catalogue's), in this environment's topic names: where an event is
+   * published and with which key. Throws for an event type no topic carries.
+   */
+  readonly route = (event: { readonly type: string; readonly data: unknown }): Destination[] => {
+    const { topic, key } = routeEvent(event.type as EventType, event.data as never);
+    return [{ topic: this.topic(topic.name), key }];
+  };
 
   groupId(consumerName: string): string {
     return physicalTopic(this.namespace, `flotilla.${this.options.serviceName}.${consumerName}`);
@@ -130,6 +147,7 @@ export class Platform {
     for (const consumer of this.consumers.splice(0)) await consumer.stop().catch((error) => this.logger.warn({ err: error }, 'consumer stop failed'));
     if (this.started) await this.relay.stop();
     await this.publisher.disconnect().catch(() => undefined);
+    await this.dependencies?.close();
     await this.pool.end().catch(() => undefined);
     await this.options.telemetry?.shutdown().catch(() => undefined);
   }
@@ -158,16 +176,20 @@ export class Platform {
     return this.joined;
   }
 
+  private dependencies: DependencyChecks | null = null;
+
+  /**
+   * Ready when every dependency answers (postgres, kafka, registry: 'ok' or 'unreachable: …', checked
+   * with a short timeout and cached for a second), the platform has started and the consumers run
+   * (a crashed one is named while it is restarted). Not ready while a dependency is away; the service
+   * keeps running and becomes ready again by itself once it is back.
+   */
   async isReady(): Promise<{ ready: boolean; checks: Record<string, string> }> {
-    const checks: Record<string, string> = {};
-    try {
-      await this.pool.query('SELECT 1');
-      checks.postgres = 'ok';
-    } catch (error) {
-      checks.postgres = (error as Error).message;
-    }
+    this.dependencies ??= new DependencyChecks({ pool: this.pool, kafka: this.kafka, registryUrl: this.options.config.SCHEMA_REGISTRY_URL });
+    const checks: Record<string, string> = await this.dependencies.statuses();
     checks.started = this.started ? 'ok' : 'starting';
-    checks.consumers = this.consumersState === 'joining' ? `joining ${this.consumers.length} consumer group(s)` : this.consumersState;
+    const crashed = this.consumers.filter((c) => c.problem !== null).map((c) => `${c.groupId} ${c.problem}`);
+    checks.consumers = crashed.length > 0 ? crashed.join('; ') : this.consumersState === 'joining' ? `joining ${this.consumers.length} consumer group(s)` : this.consumersState;
     return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
   }
 }

@@ -1,5 +1,5 @@
-import type { CapacityBounds } from './domain/pool-capacity/pool-capacity';
-import type { TaskExecutor } from './infrastructure/executors/task-executor';
+import type { CapacityBounds } from './pools/domain/pool-capacity';
+import type { TaskExecutor } from './task-attempts/task-executor';
 
 export const AGENT_POOL_SETTINGS = Symbol('AGENT_POOL_SETTINGS');
 export const AGENT_POOLS = Symbol('AGENT_POOLS');
@@ -12,3 +12,5 @@ export interface AgentPoolSettings {
   readonly heartbeatIntervalMs: number;
   executorFor(agentType: string): TaskExecutor;
 }
+export const DISPATCH_INTAKE = Symbol('DISPATCH_INTAKE');
+export const POOL_METRICS_REPORTER = Symbol('POOL_METRICS_REPORTER');

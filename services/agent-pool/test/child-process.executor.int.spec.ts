@@ -1,5 +1,5 @@
 import type { TaskDispatched } from '@flotilla/contracts';
-import { ChildProcessExecutor } from '../src/infrastructure/executors/child-process.executor';
+import { ChildProcessExecutor } from '../src/task-attempts/infrastructure/child-process.executor';
 
 /** Real processes, no mocks: what runs, what it printed, how it ended. */
 describe('ChildProcessExecutor (real child processes)', () => {

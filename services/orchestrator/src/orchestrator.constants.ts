@@ -2,3 +2,4 @@ export const EXECUTION_SETTINGS = Symbol('EXECUTION_SETTINGS');
 export const EXECUTION_COMMANDS = Symbol('EXECUTION_COMMANDS');
 export const ADMISSION_COMMANDS = Symbol('ADMISSION_COMMANDS');
 export const ADMITTER = Symbol('ADMITTER');
+export const TIMER_POLLER = Symbol('TIMER_POLLER');

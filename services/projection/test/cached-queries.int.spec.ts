@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { ChangeFeed } from '../src/application/change-feed';
-import type { CustomerCard, ReadModelChange, ReadModelQueries, SystemOverview } from '../src/domain/read-models';
-import { CachedReadModelQueries } from '../src/infrastructure/cached-queries';
+import { ChangeFeed } from '../src/live-stream/change-feed';
+import type { CustomerCard, ReadModelChange, ReadModelQueries, SystemOverview } from '../src/read-models/domain/read-models';
+import { CachedReadModelQueries } from '../src/read-models/infrastructure/cached-queries';
 
 /**
  * The Redis cache of the hot reads, on the real Redis, in front of read models kept in memory here

@@ -1,0 +1,54 @@
+import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { FlotillaError, isConcurrencyError, isIllegalStateError, isNotFoundError, isValidationError } from '@flotilla/domain';
+import type { Logger } from '@flotilla/observability';
+import type { FastifyReply } from 'fastify';
+import { AuthError, RateLimitedError } from './principal';
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 412: 'Precondition Failed', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+
+/** The HTTP status of an error of the one error model; null for errors that are not ours to map. */
+export function statusOf(error: FlotillaError): number {
+  if (error instanceof AuthError) return error.status;
+  if (error instanceof RateLimitedError) return 429;
+  if (isValidationError(error)) return 400;
+  if (isNotFoundError(error)) return 404;
+  if (isIllegalStateError(error)) return 409;
+  if (isConcurrencyError(error)) return 412;
+  // An infrastructure error that escaped its retries: the request may succeed later.
+  return (error as FlotillaError).retriable ? 503 : 500;
+}
+
+/**
+ * Maps the one error model to HTTP once, for every service: validation → 400 with every field's
+ * problem, not found → 404, illegal state → 409, concurrency → 412, authentication → 401 (with
+ * WWW-Authenticate), forbidden → 403, rate limited → 429 (with Retry-After). Nest's own HTTP
+ * exceptions (a malformed JSON body, an unknown route) keep their status. Anything else is a 500
+ * whose detail stays in the log, not in the answer.
+ */
+@Catch()
+export class FlotillaExceptionFilter implements ExceptionFilter {
+  constructor(private readonly logger: Logger) {}
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw error;
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (error instanceof FlotillaError) {
+      const status = statusOf(error);
+      if (status >= 500) this.logger.error({ err: error }, 'request failed');
+      if (error instanceof AuthError && status === 401) reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${error.message.replace(/"/g, "'")}"`);
+      if (error instanceof RateLimitedError) reply.header('retry-after', String(error.retryAfterSeconds));
+      const body: Record<string, unknown> = { statusCode: status, error: REASONS[status] ?? 'Error', code: error.code, message: status >= 500 && !error.retriable ? 'internal error' : error.message };
+      if (isValidationError(error)) body.problems = error.problems;
+      void reply.status(status).send(body);
+      return;
+    }
+    if (error instanceof HttpException) {
+      const response = error.getResponse();
+      const status = error.getStatus();
+      void reply.status(status).send(typeof response === 'object' ? response : { statusCode: status, error: REASONS[status] ?? 'Error', message: response });
+      return;
+    }
+    this.logger.error({ err: error }, 'request failed');
+    void reply.status(500).send({ statusCode: 500, error: REASONS[500], code: 'INTERNAL', message: 'internal error' });
+  }
+}

@@ -1,0 +1,19 @@
+import type { Transaction } from '@flotilla/event-store';
+import type { ExecutionEvent } from '../execution/domain/execution';
+import type { AdmissionSnapshot } from './domain/admission-plan';
+import type { CircuitState } from './domain/customer-circuit';
+
+/**
+ * The admission tables: the queue, the global capacity and the circuits, kept as rows the admitter
+ * reads in one round. Each write runs in the transaction that appends the events it follows from, so
+ * a restart neither loses a queued execution nor leaks a slot. Implemented over PostgreSQL in
+ * infrastructure/admission-store.ts.
+ */
+export interface AdmissionStore {
+  /** Keeps the queue in step with an Execution's events. */
+  applyExecutionEvent(tx: Transaction, event: ExecutionEvent, traceparent: string | null): Promise<void>;
+  saveCircuit(tx: Transaction, customerId: string, state: CircuitState): Promise<void>;
+  saveCapacity(tx: Transaction, capacity: number, changedAt: number): Promise<void>;
+  /** What admission decides with: every queued or running execution, the capacity, the circuits that are not closed. */
+  snapshot(defaultCapacity: number): Promise<AdmissionSnapshot & { readonly traceparents: ReadonlyMap<string, string> }>;
+}

@@ -1,0 +1,42 @@
+import type { Platform, ServiceContext } from '@flotilla/service-kit';
+import type { Provider } from '@nestjs/common';
+import { AdmissionCommands } from './admission/admission-commands';
+import { Admitter } from './admission/admitter';
+import { PostgresAdmissionStore } from './admission/infrastructure/admission-store';
+import { ExecutionCommands } from './execution/execution-commands';
+import { loadExecutionSettings } from './execution/infrastructure/execution-settings.loader';
+import { PostgresTimerStore } from './execution/infrastructure/timer-store';
+import { TimerPoller } from './execution/timer-poller';
+import { ADMISSION_COMMANDS, ADMITTER, EXECUTION_COMMANDS, EXECUTION_SETTINGS, TIMER_POLLER } from './orchestrator.constants';
+
+export interface OrchestratorConfig {
+  readonly EXECUTION_SETTINGS_FILE: string;
+  readonly ADMISSION_CAPACITY?: number;
+  readonly ADMISSION_PER_CUSTOMER_LIMIT?: number;
+}
+
+/** The orchestrator's composition root: its stores over PostgreSQL, its commands, and its two background loops. */
+export function orchestratorProviders({ platform, config }: ServiceContext<OrchestratorConfig & { readonly LOG_LEVEL: string }>): Provider[] {
+  const settings = loadExecutionSettings(config.EXECUTION_SETTINGS_FILE, { capacity: config.ADMISSION_CAPACITY, perCustomerLimit: config.ADMISSION_PER_CUSTOMER_LIMIT });
+  const store = new PostgresAdmissionStore(platform.pool, platform.store.schema);
+  const executions = new ExecutionCommands(platform, settings, new PostgresTimerStore(platform.pool, platform.store.schema), store);
+  const admitter = createAdmitter(platform, executions, store);
+  const poller = new TimerPoller(executions, platform.logger);
+  // Factories, not useValue: Nest would otherwise walk these objects to compute the module's token.
+  return [
+    { provide: EXECUTION_SETTINGS, useFactory: () => settings },
+    { provide: EXECUTION_COMMANDS, useFactory: () => executions },
+    { provide: ADMITTER, useFactory: () => admitter },
+    { provide: ADMISSION_COMMANDS, useFactory: () => admitter.commands },
+    { provide: TIMER_POLLER, useFactory: () => poller },
+  ];
+}
+
+function createAdmitter(platform: Platform, executions: ExecutionCommands, store: PostgresAdmissionStore): Admitter {
+  // Circuit and capacity changes wake the admitter that owns the commands: tie the knot late.
+  const wake = { nudge: () => {} };
+  const admitter = new Admitter(platform, executions, new AdmissionCommands(platform, store, () => wake.nudge()), store, platform.logger);
+  wake.nudge = () => admitter.nudge();
+  executions.onAdmissionChange(() => admitter.nudge());
+  return admitter;
+}

@@ -1,0 +1,47 @@
+import { TOPICS } from '@flotilla/contracts';
+import { RATE_LIMITER, type ServiceContext } from '@flotilla/service-kit';
+import type { Provider } from '@nestjs/common';
+import Redis from 'ioredis';
+import * as path from 'node:path';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { ChangeFeed } from './live-stream/change-feed';
+import { LIVE_PROJECTOR, READ_MODEL_CHANGES, READ_MODEL_QUERIES, REBUILD_SERVICE } from './projection.constants';
+import type { ProjectionConfig } from './projection.config';
+import { CachedReadModelQueries } from './read-models/infrastructure/cached-queries';
+import { Projector } from './read-models/infrastructure/projector';
+import { PostgresReadModelQueries } from './read-models/infrastructure/read-model.queries';
+import { RebuildService } from './rebuild/rebuild.service';
+
+/** Every topic the read models are built from. */
+export const READ_MODEL_TOPICS = [TOPICS.executions, TOPICS.taskEvents, TOPICS.alerts, TOPICS.admission];
+
+export const MIGRATIONS_DIR = path.resolve(__dirname, '../migrations');
+
+/** The projection's composition root: Redis (cache, rate limit), the read models over PostgreSQL, the change feed, the rebuild. */
+export function projectionProviders({ platform, config }: ServiceContext<ProjectionConfig>): { providers: Provider[]; close: () => Promise<void> } {
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  redis.on('error', (error) => platform.logger.warn({ err: error }, 'Redis connection error'));
+  const prefix = platform.namespace ?? 'flotilla';
+  const limiter = new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}:rate`, points: config.RATE_LIMIT_PER_SECOND, duration: 1 });
+  const feed = new ChangeFeed();
+  const database = new PostgresReadModelQueries(platform.pool, platform.store.schema, config.ADMISSION_CAPACITY);
+  const queries = config.READ_CACHE_TTL_MS > 0 ? new CachedReadModelQueries(database, redis, `${prefix}:projection`, feed, config.READ_CACHE_TTL_MS) : database;
+  const live = new Projector(platform.pool, platform.store.schema, feed);
+  const topics = READ_MODEL_TOPICS.map((t) => platform.topic(t.name));
+  const rebuild = new RebuildService(platform, feed, { schema: platform.store.schema, topics, migrationsDir: MIGRATIONS_DIR });
+  return {
+    // Factories, not useValue: Nest would otherwise walk these objects to compute the module token.
+    providers: [
+      { provide: LIVE_PROJECTOR, useFactory: () => live },
+      { provide: REBUILD_SERVICE, useFactory: () => rebuild },
+      { provide: READ_MODEL_QUERIES, useFactory: () => queries },
+      { provide: READ_MODEL_CHANGES, useFactory: () => feed },
+      { provide: RATE_LIMITER, useFactory: () => limiter },
+    ],
+    // Before the platform closes the database pool: a running rebuild stops consuming first.
+    close: async () => {
+      await rebuild.stop();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import type { AlertRaised, EventPayloads, EventType, ExecutionQueued, SlaViolated } from '@flotilla/contracts';
+import type { Transaction } from '@flotilla/event-store';
+import type { ConsumedEvent, EventEnvelope } from '@flotilla/messaging';
+import type { ExecutionViewStatus, TaskView } from './domain/execution-view';
+
+/** Writes to the executions read model; every write is an upsert, so events may arrive in any order across topics. */
+export interface ExecutionsWriter {
+  upsertExecution(
+    tx: Transaction,
+    change: {
+      executionId: string;
+      customerId?: string | null;
+      kind?: string | null;
+      status: ExecutionViewStatus;
+      reasons?: readonly string[];
+      tasks?: Record<string, Partial<TaskView>>;
+      acceptedAt?: number | null;
+      finishedAt?: number | null;
+      durationMs?: number | null;
+      eventAt: number;
+    },
+  ): Promise<void>;
+  updateTask(tx: Transaction, executionId: string, taskId: string, fields: Partial<TaskView>, eventAt: number): Promise<void>;
+  markAdmitted(tx: Transaction, executionId: string, admittedAt: number): Promise<void>;
+}
+
+/** Writes to the other read models: queue, SLA violations, alerts, circuits, capacity. */
+export interface ReadSideWriter {
+  queued(tx: Transaction, e: ExecutionQueued): Promise<void>;
+  slaViolated(tx: Transaction, e: SlaViolated): Promise<void>;
+  alert(tx: Transaction, a: AlertRaised): Promise<void>;
+  circuit(tx: Transaction, customerId: string, status: 'open' | 'half_open' | 'closed', at: number): Promise<void>;
+  capacity(tx: Transaction, capacity: number, at: number): Promise<void>;
+}
+
+/** The writers of one generation of the read models (the live tables, or a rebuild's). */
+export interface GenerationTables {
+  readonly schema: string;
+  readonly executions: ExecutionsWriter;
+  readonly readSide: ReadSideWriter;
+}
+
+export type ReadModelChangeOf = (tx: Transaction, tables: GenerationTables) => Promise<void>;
+
+/**
+ * Applies consumed events to one generation of the read models, exactly once each (checkpoint and
+ * inbox in the change's transaction); resolves true when the event changed something.
+ */
+export interface ReadModelProjector {
+  apply(event: ConsumedEvent, options?: { readonly advanceUnhandled?: boolean }): Promise<boolean>;
+}
+
+type Projections = { readonly [T in EventType]?: (e: EventPayloads[T], envelope: EventEnvelope<EventPayloads[T]>) => ReadModelChangeOf };
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * What each event does to the read models, as data: the live consumer and a rebuild apply the very
+ * same changes, each to its own generation of tables. Every change is an upsert that tolerates
+ * events of one execution arriving from several topics in any order.
+ */
+export const READ_MODEL_EVENTS: Projections = {
+  'flotilla.execution.ExecutionAccepted': (e) => {
+    const tasks = Object.fromEntries(e.tasks.map((t) => [t.taskId, { taskId: t.taskId, agentType: t.agentType, status: 'pending' as const, attempt: 0 }]));
+    return (c, t) =>
+      t.executions.upsertExecution(c, { executionId: e.executionId, customerId: e.customerId, kind: e.kind, status: 'queued', tasks, acceptedAt: e.acceptedAt, eventAt: e.acceptedAt });
+  },
+  'flotilla.execution.ExecutionQueued': (e) => (c, t) => t.readSide.queued(c, e),
+  'flotilla.execution.ExecutionAdmitted': (e) => async (c, t) => {
+    await t.executions.upsertExecution(c, { executionId: e.executionId, customerId: e.customerId, status: 'running', eventAt: e.admittedAt });
+    await t.executions.markAdmitted(c, e.executionId, e.admittedAt);
+  },
+  'flotilla.execution.ExecutionRejected': (e) => (c, t) =>
+    t.executions.upsertExecution(c, { executionId: e.executionId, customerId: e.customerId, status: 'rejected', reasons: e.reasons, finishedAt: e.rejectedAt, eventAt: e.rejectedAt }),
+  'flotilla.execution.ExecutionCompleted': (e) => (c, t) =>
+    t.executions.upsertExecution(c, { executionId: e.executionId, customerId: e.customerId, status: 'completed', finishedAt: e.completedAt, durationMs: e.durationMs, eventAt: e.completedAt }),
+  'flotilla.execution.ExecutionFailed': (e) => (c, t) =>
+    t.executions.upsertExecution(c, { executionId: e.executionId, customerId: e.customerId, status: 'failed', reasons: [e.reason], finishedAt: e.failedAt, eventAt: e.failedAt }),
+  'flotilla.execution.ExecutionCancelled': (e) => (c, t) =>
+    t.executions.upsertExecution(c, { executionId: e.executionId, customerId: e.customerId, status: 'cancelled', reasons: [e.reason], finishedAt: e.cancelledAt, eventAt: e.cancelledAt }),
+  'flotilla.execution.TaskRetryScheduled': (e, envelope) => (c, t) =>
+    t.executions.updateTask(c, e.executionId, e.taskId, { status: 'retrying', attempt: e.failedAttempt, reason: `${e.errorKind}: ${e.reason}`, nextAttemptAt: iso(e.retryAt) }, envelope.occurredAt),
+  'flotilla.execution.TaskTimedOut': (e) => (c, t) =>
+    t.executions.updateTask(c, e.executionId, e.taskId, { reason: `${e.timeout.replace(/_/g, '-')} timeout of attempt ${e.attempt}` }, e.timedOutAt),
+  'flotilla.execution.TaskSkipped': (e) => (c, t) => t.executions.updateTask(c, e.executionId, e.taskId, { status: 'skipped', reason: e.reason }, e.skippedAt),
+  'flotilla.execution.SlaViolated': (e) => (c, t) => t.readSide.slaViolated(c, e),
+  'flotilla.task.TaskStarted': (e) => (c, t) =>
+    t.executions.updateTask(c, e.executionId, e.taskId, { agentType: e.agentType, status: 'running', attempt: e.attempt, workerId: e.workerId, startedAt: iso(e.startedAt) }, e.startedAt),
+  'flotilla.task.TaskCompleted': (e) => (c, t) =>
+    t.executions.updateTask(c, e.executionId, e.taskId, { status: 'completed', attempt: e.attempt, finishedAt: iso(e.completedAt), usage: e.usage, reason: null }, e.completedAt),
+  'flotilla.task.TaskFailed': (e) => (c, t) =>
+    t.executions.updateTask(c, e.executionId, e.taskId, { status: 'failed', attempt: e.attempt, finishedAt: iso(e.failedAt), usage: e.usage, reason: `${e.errorKind}: ${e.reason}` }, e.failedAt),
+  'flotilla.alert.AlertRaised': (e) => (c, t) => t.readSide.alert(c, e),
+  'flotilla.admission.CustomerCircuitOpened': (e) => (c, t) => t.readSide.circuit(c, e.customerId, 'open', e.openedAt),
+  'flotilla.admission.CustomerCircuitHalfOpened': (e) => (c, t) => t.readSide.circuit(c, e.customerId, 'half_open', e.halfOpenedAt),
+  'flotilla.admission.CustomerCircuitClosed': (e) => (c, t) => t.readSide.circuit(c, e.customerId, 'closed', e.closedAt),
+  'flotilla.admission.AdmissionCapacityChanged': (e) => (c, t) => t.readSide.capacity(c, e.capacity, e.changedAt),
+};
+
+/** The change an event makes, or null for an event type the read models do not use. */
+export function readModelChangeOf(envelope: EventEnvelope): ReadModelChangeOf | null {
+  const projection = READ_MODEL_EVENTS[envelope.eventType as EventType] as ((e: unknown, envelope: EventEnvelope) => ReadModelChangeOf) | undefined;
+  return projection ? projection(envelope.payload, envelope) : null;
+}
