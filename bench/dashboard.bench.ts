@@ -136,10 +136,13 @@ function print(name: string, f: Figures) {
   console.log(`    cards agree with API   ${fmt(f.settleMs)} ms after the load stopped`);
 }
 
+/** Submissions go through the orchestrator's authenticated API, as an ops producer. */
+const submitter = token({ role: 'ops', sub: 'bench-submitter' });
+
 async function submit(orchestratorUrl: string, customerId: string): Promise<void> {
   const response = await fetch(`${orchestratorUrl}/v1/executions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await submitter}` },
     body: JSON.stringify({ executionId: randomUUID(), customerId, kind: 'custom', tasks: [{ taskId: 'a', agentType: 'code_gen' }] }),
   });
   if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${await response.text()}`);

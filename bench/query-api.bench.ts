@@ -91,11 +91,14 @@ async function main() {
   await hello.close();
 }
 
+/** Submissions go through the orchestrator's authenticated API, as an ops producer. */
+const submitter = token({ role: 'ops', sub: 'bench-submitter' });
+
 async function submit(orchestratorUrl: string, customerId: string): Promise<string> {
   const executionId = `${customerId}-${randomUUID().slice(0, 8)}`;
   const response = await fetch(`${orchestratorUrl}/v1/executions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await submitter}` },
     body: JSON.stringify({ executionId, customerId, kind: 'custom', tasks: [{ taskId: 'work', agentType: 'code_gen' }] }),
   });
   if (response.status !== 202) throw new Error(`submit answered ${response.status}`);

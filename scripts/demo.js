@@ -102,13 +102,18 @@ async function up() {
   console.log('== demo workload');
   run(process.execPath, ['-r', '@swc-node/register', 'scripts/demo-workload.ts'], { env });
 
+  // A working ops token (development secret, 12 hours), so the dashboard link opens as it is.
+  const opsToken = spawnSync(process.execPath, ['-r', '@swc-node/register', 'scripts/token.ts', 'ops'], { cwd: root, encoding: 'utf8' }).stdout.trim();
   console.log(`
 Where to look
+  Dashboard       http://127.0.0.1:3000/dashboard#token=${opsToken}
+                  (overview, executions with filters and search, each execution's tasks and trace, customers, alerts)
+  API docs        http://127.0.0.1:300{0,1,2}/docs   (Swagger UI; /openapi.json)
   Query API       TOKEN=$(npm run -s token -- ops)   (or: npm run -s token -- customer acme)
                   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:3000/v1/overview
                   .../v1/customers  .../v1/executions?status=failed  .../v1/executions/<id>  .../v1/alerts  .../v1/sla-violations
-  Orchestrator    http://127.0.0.1:3001/v1/executions (POST)   PUT /v1/admission/capacity
-  Agent pools     http://127.0.0.1:3002/v1/pools
+  Orchestrator    http://127.0.0.1:3001/v1/executions (POST, ops or the customer's token)   PUT /v1/admission/capacity (ops)
+  Agent pools     http://127.0.0.1:3002/v1/pools (ops)
   Jaeger API      ${env.JAEGER_QUERY_URL}/api/traces?service=orchestrator&limit=5
                   ${env.JAEGER_QUERY_URL}/api/traces/<trace id>   (this Jaeger build has the query API, not the web UI)
   Metrics         http://127.0.0.1:3001/metrics  (orchestrator; 3002 agent-pool, 3000 projection)

@@ -1,5 +1,5 @@
-// Prints a bearer token for the projection's query API, signed with AUTH_JWT_SECRET (or the
-// development secret the projection uses when none is set).
+// Prints a bearer token for every service's HTTP API, signed with AUTH_JWT_SECRET (or the
+// development secret the services use when none is set).
 //   npm run token -- ops            an ops token
 //   npm run token -- customer acme  a token that sees only customer acme
 import { DEVELOPMENT_JWT_SECRET, signToken } from '@flotilla/service-kit';

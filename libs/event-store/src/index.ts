@@ -3,3 +3,4 @@ export * from './event-store';
 export * from './command-handler';
 export * from './outbox-relay';
 export * from './leadership';
+export * from './durable-timers';

@@ -8,3 +8,4 @@ export * from './event-publisher';
 export * from './event-consumer';
 export * from './completed-prefix';
 export * from './nest/kafka-events.transport';
+export * from './consumer-lag';

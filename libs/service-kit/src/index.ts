@@ -16,3 +16,4 @@ export * from './http/auth-config';
 export * from './http/exception.filter';
 export * from './http/validation';
 export * from './http/openapi';
+export * from './timer-poller';

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import { AGENT_POOL_SETTINGS, AGENT_POOLS, DISPATCH_INTAKE, POOL_METRICS_REPORTER, type AgentPoolSettings } from './agent-pool.constants';
 import type { AgentPoolConfig } from './agent-pool.config';
 import { AgentPools } from './pools/agent-pools';
-import { ConsumerLag } from './pools/infrastructure/consumer-lag';
+import { ConsumerLag } from '@flotilla/messaging';
 import { DispatchIntake } from './pools/infrastructure/dispatch-intake';
 import { PoolMetricsReporter } from './pools/pool-metrics.reporter';
 import { loadExecutors } from './task-attempts/infrastructure/executor-registry';

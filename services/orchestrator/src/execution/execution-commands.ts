@@ -6,7 +6,7 @@ import { executionStreamId, type ExecutionCommand, type ExecutionEvent, type Exe
 import { executionDecider, timersFor } from './domain/execution.decider';
 import type { ExecutionSettings } from './domain/policies';
 import type { AdmissionStore } from '../admission/ports';
-import type { TimerStore } from './ports';
+import { executionTimerId, type ExecutionTimers } from './ports';
 
 /**
  * The one way to change an Execution, whatever asks (a consumed event, an HTTP call, a due timer):
@@ -16,7 +16,7 @@ export class ExecutionCommands {
   constructor(
     private readonly platform: Platform,
     readonly settings: ExecutionSettings,
-    readonly timers: TimerStore,
+    readonly timers: ExecutionTimers,
     readonly admission: AdmissionStore,
   ) {
     this.durations = new Histogram({
@@ -101,7 +101,13 @@ export class ExecutionCommands {
       withinTransaction: async (client, applied) => {
         const { traceparent } = currentTraceContext();
         for (const { event, stateAfter } of applied) {
-          await this.timers.schedule(client, executionId, timersFor(event, stateAfter, this.settings), traceparent);
+          const timers = timersFor(event, stateAfter, this.settings).map((timer) => ({
+            timerId: executionTimerId(executionId, timer),
+            streamId: executionStreamId(executionId),
+            dueAt: timer.dueAt,
+            payload: { ...timer, executionId },
+          }));
+          await this.timers.schedule(client, timers, traceparent);
           await this.admission.applyExecutionEvent(client, event, traceparent);
         }
       },

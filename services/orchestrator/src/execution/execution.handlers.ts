@@ -5,6 +5,7 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import { timeoutsFor } from './domain/policies';
 import { EXECUTION_COMMANDS } from '../orchestrator.constants';
 import type { ExecutionCommands } from './execution-commands';
+import { executionTimerId } from './ports';
 
 /** Applies execution requests and task reports to Execution aggregates, exactly once per event. */
 @Controller()
@@ -42,7 +43,7 @@ export class ExecutionEventHandlers {
   async onTaskHeartbeat(@Payload() event: ConsumedEvent<TaskHeartbeat>): Promise<void> {
     const { executionId, taskId, attempt, agentType, at } = event.envelope.payload;
     const { heartbeatMs } = timeoutsFor(this.executions.settings, agentType);
-    if (heartbeatMs > 0) await this.executions.timers.extendHeartbeat(executionId, taskId, attempt, at + heartbeatMs);
+    if (heartbeatMs > 0) await this.executions.timers.postpone(executionTimerId(executionId, { taskId, attempt, kind: 'heartbeat' }), at + heartbeatMs);
   }
 
   private async apply(executionId: string, event: ConsumedEvent, command: Parameters<ExecutionCommands['apply']>[1]): Promise<void> {

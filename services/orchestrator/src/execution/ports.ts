@@ -1,19 +1,15 @@
-import type { Transaction } from '@flotilla/event-store';
+import type { DurableTimers } from '@flotilla/event-store';
 import type { ExecutionTimer } from './domain/execution';
 
-export interface DueTimer extends ExecutionTimer {
+/** What a durable timer of an execution carries: which timer of which execution. */
+export interface ExecutionTimerPayload extends ExecutionTimer {
   readonly executionId: string;
-  readonly traceparent: string | null;
 }
 
-/**
- * Durable timers of executions (retries, timeouts, heartbeats). Scheduled in the transaction of the
- * events they follow from; a poller fires the due ones. Implemented in infrastructure/timer-store.ts.
- */
-export interface TimerStore {
-  schedule(tx: Transaction, executionId: string, timers: readonly ExecutionTimer[], traceparent: string | null): Promise<void>;
-  /** Pushes a heartbeat timeout back; outside any command transaction, as heartbeats change no state. */
-  extendHeartbeat(executionId: string, taskId: string, attempt: number, dueAt: number): Promise<void>;
-  due(now: number, limit: number): Promise<DueTimer[]>;
-  remove(timer: DueTimer): Promise<void>;
+/** The timer's identity: one per execution, task, attempt and kind; scheduling it again moves it. */
+export function executionTimerId(executionId: string, timer: Pick<ExecutionTimer, 'taskId' | 'attempt' | 'kind'>): string {
+  return `${executionId}:${timer.taskId}:${timer.attempt}:${timer.kind}`;
 }
+
+/** Durable timers of executions (retries, timeouts, heartbeats), as the commands use them. */
+export type ExecutionTimers = Pick<DurableTimers<ExecutionTimerPayload>, 'schedule' | 'postpone'>;

@@ -1,0 +1,59 @@
+import type { Pool, PoolClient } from 'pg';
+
+/** A timer to start: its identity (scheduling the same id again moves it), its owner, when, and what it carries. */
+export interface NewTimer<Payload> {
+  readonly timerId: string;
+  /** The aggregate it belongs to: all of a stream's timers can be cancelled at once. */
+  readonly streamId: string;
+  readonly dueAt: number;
+  readonly payload: Payload;
+}
+
+export interface DueTimer<Payload> extends NewTimer<Payload> {
+  /** The trace of the command that started it, so that its firing joins the same trace. */
+  readonly traceparent: string | null;
+}
+
+/**
+ * Durable timers in the service's event-store schema (`durable_timers`). They are scheduled in the
+ * transaction of the events they follow from, so a crash can neither lose a timer nor start one for
+ * an event that was not committed. Firing is at least once: the poller records each firing in the
+ * inbox under the timer's identity and due time, so the command it runs applies once.
+ */
+export class DurableTimers<Payload> {
+  constructor(
+    private readonly pool: Pool,
+    private readonly schema: string,
+  ) {}
+
+  async schedule(client: PoolClient, timers: readonly NewTimer<Payload>[], traceparent: string | null): Promise<void> {
+    if (timers.length === 0) return;
+    await client.query(
+      `INSERT INTO ${this.schema}.durable_timers (timer_id, stream_id, due_at, payload, traceparent)
+         SELECT t.timer_id, t.stream_id, to_timestamp(t.due_ms / 1000.0), t.payload, $5
+           FROM unnest($1::text[], $2::text[], $3::float8[], $4::jsonb[]) AS t(timer_id, stream_id, due_ms, payload)
+       ON CONFLICT (timer_id) DO UPDATE SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload, traceparent = EXCLUDED.traceparent`,
+      [timers.map((t) => t.timerId), timers.map((t) => t.streamId), timers.map((t) => t.dueAt), timers.map((t) => JSON.stringify(t.payload)), traceparent],
+    );
+  }
+
+  /** Moves a timer later (a heartbeat pushing its deadline), never earlier; nothing if it is gone. */
+  async postpone(timerId: string, dueAt: number): Promise<void> {
+    await this.pool.query(`UPDATE ${this.schema}.durable_timers SET due_at = GREATEST(due_at, to_timestamp($2 / 1000.0)) WHERE timer_id = $1`, [timerId, dueAt]);
+  }
+
+  /** The timers due at `now`, earliest first. */
+  async due(now: number, limit: number): Promise<DueTimer<Payload>[]> {
+    const { rows } = await this.pool.query(
+      `SELECT timer_id, stream_id, payload, traceparent, (extract(epoch from due_at) * 1000)::bigint AS due_ms
+         FROM ${this.schema}.durable_timers WHERE due_at <= to_timestamp($1 / 1000.0) ORDER BY due_at LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map((r) => ({ timerId: r.timer_id, streamId: r.stream_id, dueAt: Number(r.due_ms), payload: r.payload as Payload, traceparent: r.traceparent }));
+  }
+
+  /** Removes a fired timer, unless it was moved later meanwhile (then it fires again at its new time). */
+  async remove(timer: DueTimer<Payload>): Promise<void> {
+    await this.pool.query(`DELETE FROM ${this.schema}.durable_timers WHERE timer_id = $1 AND due_at <= to_timestamp($2 / 1000.0)`, [timer.timerId, timer.dueAt]);
+  }
+}
