@@ -1,4 +1,4 @@
-import { availableSlotMs, busySlotMs, type FinishedAttempt, type LimitChange, type SlotSpan } from './domain/pool-window';
+import { availableSlotMs, busySlotMs, type FinishedAttempt, type LimitChange, type SlotSpan, type WindowInput } from './domain/pool-window';
 
 export interface SlotHold {
   readonly startedAt: number;
@@ -6,13 +6,7 @@ export interface SlotHold {
 }
 
 /** What one pool's window saw, ready for the pure window arithmetic. */
-export interface WindowCut {
-  readonly startedAt: number;
-  readonly endedAt: number;
-  readonly arrivals: number;
-  readonly finished: readonly FinishedAttempt[];
-  readonly busySlotMs: number;
-  readonly availableSlotMs: number;
+export interface WindowCut extends WindowInput {
   /** CPU time that executors measured themselves (child processes), of attempts finished in the window. */
   readonly measuredCpuMs: number;
 }

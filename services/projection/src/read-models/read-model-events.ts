@@ -4,22 +4,22 @@ import type { ConsumedEvent, EventEnvelope } from '@flotilla/messaging';
 import type { ExecutionViewStatus, TaskView } from './domain/execution-view';
 
 /** Writes to the executions read model; every write is an upsert, so events may arrive in any order across topics. */
+/** What one event says about an execution; absent fields are left as they are. */
+export interface ExecutionChange {
+  readonly executionId: string;
+  readonly customerId?: string | null;
+  readonly kind?: string | null;
+  readonly status: ExecutionViewStatus;
+  readonly reasons?: readonly string[];
+  readonly tasks?: Record<string, Partial<TaskView>>;
+  readonly acceptedAt?: number | null;
+  readonly finishedAt?: number | null;
+  readonly durationMs?: number | null;
+  readonly eventAt: number;
+}
+
 export interface ExecutionsWriter {
-  upsertExecution(
-    tx: Transaction,
-    change: {
-      executionId: string;
-      customerId?: string | null;
-      kind?: string | null;
-      status: ExecutionViewStatus;
-      reasons?: readonly string[];
-      tasks?: Record<string, Partial<TaskView>>;
-      acceptedAt?: number | null;
-      finishedAt?: number | null;
-      durationMs?: number | null;
-      eventAt: number;
-    },
-  ): Promise<void>;
+  upsertExecution(tx: Transaction, change: ExecutionChange): Promise<void>;
   updateTask(tx: Transaction, executionId: string, taskId: string, fields: Partial<TaskView>, eventAt: number): Promise<void>;
   markAdmitted(tx: Transaction, executionId: string, admittedAt: number): Promise<void>;
 }

@@ -10,14 +10,8 @@ export type TaskAttemptCommand =
   | { readonly type: 'CompleteTask'; readonly output: Readonly<Record<string, string>>; readonly usage: ResourceUsage; readonly now: number }
   | { readonly type: 'FailTask'; readonly errorKind: string; readonly reason: string; readonly usage: ResourceUsage; readonly now: number };
 
-interface Attempt {
-  readonly executionId: string;
-  readonly taskId: string;
-  readonly attempt: number;
-  readonly agentType: string;
-  readonly workerId: string;
-  readonly startedAt: number;
-}
+/** A started attempt is what its TaskStarted says. */
+type Attempt = TaskStarted;
 
 export type TaskAttemptState =
   | { readonly status: 'NotStarted' }

@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
-import type { ExecutionViewStatus, TaskView } from '../domain/execution-view';
+import type { TaskView } from '../domain/execution-view';
 import { TERMINAL_STATUSES } from '../domain/execution-view';
-import type { ExecutionsWriter } from '../read-model-events';
+import type { ExecutionChange, ExecutionsWriter } from '../read-model-events';
 
 type Queryable = Pick<PoolClient, 'query'>;
 
@@ -11,21 +11,7 @@ const TERMINAL = `ARRAY[${TERMINAL_STATUSES.map((s) => `'${s}'`).join(',')}]`;
 export class ExecutionsRepository implements ExecutionsWriter {
   constructor(readonly schema: string) {}
 
-  async upsertExecution(
-    client: Queryable,
-    change: {
-      executionId: string;
-      customerId?: string | null;
-      kind?: string | null;
-      status: ExecutionViewStatus;
-      reasons?: readonly string[];
-      tasks?: Record<string, Partial<TaskView>>;
-      acceptedAt?: number | null;
-      finishedAt?: number | null;
-      durationMs?: number | null;
-      eventAt: number;
-    },
-  ): Promise<void> {
+  async upsertExecution(client: Queryable, change: ExecutionChange): Promise<void> {
     await client.query(
       `INSERT INTO ${this.schema}.executions AS e
          (execution_id, customer_id, kind, status, reasons, tasks, accepted_at, finished_at, duration_ms, last_event_at)
