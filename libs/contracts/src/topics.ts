@@ -3,7 +3,7 @@ import type { EventPayloads, EventType } from './generated/schemas';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Retention classes from DESIGN.md: 7 days by default, 90 for audit, 30 for metrics. */
+/** Retention classes (docs/architecture.md): 7 days by default, 90 for audit, 30 for metrics. */
 export const RETENTION_MS = { default: 7 * DAY_MS, audit: 90 * DAY_MS, metrics: 30 * DAY_MS } as const;
 
 export interface TopicSpec {

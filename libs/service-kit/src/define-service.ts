@@ -12,6 +12,9 @@ import { z } from 'zod';
 import { runService } from './bootstrap';
 import { loadConfig, platformConfigSchema, type PlatformConfig } from './config';
 import { createAuthenticator } from './http/auth-config';
+import { kafkaConnectionProblems } from './kafka-connection';
+import { RATE_LIMITER } from './http/auth.guard';
+import { documentService } from './http/openapi';
 import { Platform } from './platform';
 import { PlatformModule } from './platform.module';
 import { PLATFORM } from './service-kit.constants';
@@ -81,6 +84,8 @@ export function defineService<Shape extends z.ZodRawShape>(telemetry: Telemetry,
     const schema = platformConfigSchema
       .extend({ HTTP_PORT: platformConfigSchema.shape.HTTP_PORT.default(declaration.httpPort), ...(declaration.config ?? {}) })
       .superRefine((value, context) => {
+        // Rules across variables, reported like any other bad variable (exit 78, every problem named).
+        for (const { variable, message } of kafkaConnectionProblems(value)) context.addIssue({ code: z.ZodIssueCode.custom, path: [variable], message });
         const problem = declaration.checkConfig?.(value as Config);
         if (problem) context.addIssue({ code: z.ZodIssueCode.custom, message: problem });
       });
@@ -151,8 +156,15 @@ export function defineService<Shape extends z.ZodRawShape>(telemetry: Telemetry,
       configure: (app: NestFastifyApplication) => {
         const document = SwaggerModule.createDocument(
           app,
-          new DocumentBuilder().setTitle(declaration.openApi.title).setDescription(declaration.openApi.description).setVersion('1').addBearerAuth().build(),
+          new DocumentBuilder()
+            .setTitle(declaration.openApi.title)
+            .setDescription(declaration.openApi.description)
+            .setVersion('1')
+            .addBearerAuth()
+            .addSecurity('access_token', { type: 'apiKey', in: 'query', name: 'access_token', description: 'the bearer token in the query, for clients that cannot set headers (EventSource); Authorization wins when both are given' })
+            .build(),
         );
+        documentService(document, { rateLimited: byToken.has(RATE_LIMITER) });
         SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json' });
       },
     };
