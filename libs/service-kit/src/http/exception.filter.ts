@@ -1,10 +1,10 @@
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { FlotillaError, isConcurrencyError, isIllegalStateError, isNotFoundError, isValidationError } from '@flotilla/domain';
 import type { Logger } from '@flotilla/observability';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError, RateLimitedError } from './principal';
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 412: 'Precondition Failed', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 412: 'Precondition Failed', 413: 'Payload Too Large', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
 /** The HTTP status of an error of the one error model; null for errors that are not ours to map. */
 export function statusOf(error: FlotillaError): number {
@@ -19,10 +19,28 @@ export function statusOf(error: FlotillaError): number {
 }
 
 /**
+ * A request Fastify refused before any handler ran (its errors carry the status): a body that is not
+ * JSON, is empty or too large, a URL it cannot decode, a method no route has. The request was wrong,
+ * so the answer is that 4xx with Fastify's reason; a body of another media type than JSON is a 400
+ * like any other body that is not JSON. Null for anything else.
+ */
+function requestErrorOf(error: unknown, request: FastifyRequest | undefined): { status: number; code: string; message: string } | null {
+  if (!(error instanceof Error)) return null;
+  const { statusCode, code } = error as Error & { statusCode?: unknown; code?: unknown };
+  if (typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500 || typeof code !== 'string' || !code.startsWith('FST_')) return null;
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return { status: 400, code, message: `the body must be JSON (Content-Type: application/json), not ${request?.headers['content-type'] ?? 'without a Content-Type'}` };
+  }
+  if (code === 'FST_ERR_NOT_FOUND') return { status: 404, code, message: `Cannot ${request?.method ?? 'request'} ${request?.url ?? 'this'}` };
+  return { status: statusCode, code, message: error.message };
+}
+
+/**
  * Maps the one error model to HTTP once, for every service: validation → 400 with every field's
  * problem, not found → 404, illegal state → 409, concurrency → 412, authentication → 401 (with
  * WWW-Authenticate), forbidden → 403, rate limited → 429 (with Retry-After). Nest's own HTTP
- * exceptions (a malformed JSON body, an unknown route) keep their status. Anything else is a 500
+ * exceptions (a malformed JSON body, an unknown route) and the requests Fastify refuses (an empty or
+ * oversized body, another media type, an unknown method) keep their 4xx. Anything else is a 500
  * whose detail stays in the log, not in the answer.
  */
 @Catch()
@@ -46,6 +64,11 @@ export class FlotillaExceptionFilter implements ExceptionFilter {
       const response = error.getResponse();
       const status = error.getStatus();
       void reply.status(status).send(typeof response === 'object' ? response : { statusCode: status, error: REASONS[status] ?? 'Error', message: response });
+      return;
+    }
+    const refused = requestErrorOf(error, host.switchToHttp().getRequest<FastifyRequest>());
+    if (refused) {
+      void reply.status(refused.status).send({ statusCode: refused.status, error: REASONS[refused.status] ?? 'Error', code: refused.code, message: refused.message });
       return;
     }
     this.logger.error({ err: error }, 'request failed');
