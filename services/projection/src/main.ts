@@ -7,6 +7,7 @@ import { MIGRATIONS_DIR, projectionProviders, READ_MODEL_TOPICS } from './projec
 import { ReadModelHandlers } from './read-models/read-model.handlers';
 import { ReadModelsController } from './read-models/read-models.controller';
 import { RebuildController } from './rebuild/rebuild.controller';
+import { TracesController } from './traces/traces.controller';
 
 void defineService(telemetry, {
   name: 'projection',
@@ -15,10 +16,10 @@ void defineService(telemetry, {
   migrationsDir: MIGRATIONS_DIR,
   // In offset order per partition: the projection's checkpoints (last offset applied) rely on it.
   consumers: [{ name: 'read-models', topics: READ_MODEL_TOPICS, ordering: 'partition' }],
-  controllers: [ReadModelHandlers, ReadModelsController, StreamController, DashboardController, RebuildController],
+  controllers: [ReadModelHandlers, ReadModelsController, StreamController, DashboardController, RebuildController, TracesController],
   providers: projectionProviders,
   openApi: {
     title: 'Flotilla query API',
-    description: 'Read models of executions, customers, alerts and SLA violations; a live stream of their changes. Bearer JWT: role ops sees all, role customer its own data.',
+    description: 'Read models of executions, customers, alerts and SLA violations; a live stream of their changes; the trace of each execution, from Jaeger. Bearer JWT: role ops sees all, role customer its own data.',
   },
 });

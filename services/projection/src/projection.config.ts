@@ -9,6 +9,9 @@ export const projectionConfig = {
   READ_CACHE_TTL_MS: z.coerce.number().int().min(0).default(2_000),
   // Until the first AdmissionCapacityChanged is read: the orchestrator's configured default.
   ADMISSION_CAPACITY: z.coerce.number().int().min(1).default(5),
+  // Jaeger's HTTP query API, read for GET /v1/executions/:id/trace; a lookup taking longer answers 503.
+  JAEGER_QUERY_URL: z.string().url().default('http://127.0.0.1:16686'),
+  JAEGER_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
 };
 
 export type ProjectionConfig = PlatformConfig & z.infer<z.ZodObject<typeof projectionConfig>>;

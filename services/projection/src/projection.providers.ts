@@ -11,13 +11,15 @@ import { CachedReadModelQueries } from './read-models/infrastructure/cached-quer
 import { Projector } from './read-models/infrastructure/projector';
 import { PostgresReadModelQueries } from './read-models/infrastructure/read-model.queries';
 import { RebuildService } from './rebuild/rebuild.service';
+import { JaegerTraces } from './traces/infrastructure/jaeger-traces';
+import { EXECUTION_TRACES } from './traces/traces.constants';
 
 /** Every topic the read models are built from. */
 export const READ_MODEL_TOPICS = [TOPICS.executions, TOPICS.taskEvents, TOPICS.alerts, TOPICS.admission];
 
 export const MIGRATIONS_DIR = path.resolve(__dirname, '../migrations');
 
-/** The projection's composition root: Redis (cache, rate limit), the read models over PostgreSQL, the change feed, the rebuild. */
+/** The projection's composition root: Redis (cache, rate limit), the read models over PostgreSQL, the change feed, the rebuild, Jaeger's traces. */
 export function projectionProviders({ platform, config }: ServiceContext<ProjectionConfig>): { providers: Provider[]; close: () => Promise<void> } {
   const redis = new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 });
   redis.on('error', (error) => platform.logger.warn({ err: error }, 'Redis connection error'));
@@ -29,6 +31,7 @@ export function projectionProviders({ platform, config }: ServiceContext<Project
   const live = new Projector(platform.pool, platform.store.schema, feed);
   const topics = READ_MODEL_TOPICS.map((t) => platform.topic(t.name));
   const rebuild = new RebuildService(platform, feed, { schema: platform.store.schema, topics, migrationsDir: MIGRATIONS_DIR });
+  const traces = new JaegerTraces({ baseUrl: config.JAEGER_QUERY_URL, timeoutMs: config.JAEGER_QUERY_TIMEOUT_MS });
   return {
     // Factories, not useValue: Nest would otherwise walk these objects to compute the module token.
     providers: [
@@ -37,6 +40,7 @@ export function projectionProviders({ platform, config }: ServiceContext<Project
       { provide: READ_MODEL_QUERIES, useFactory: () => queries },
       { provide: READ_MODEL_CHANGES, useFactory: () => feed },
       { provide: RATE_LIMITER, useFactory: () => limiter },
+      { provide: EXECUTION_TRACES, useFactory: () => traces },
     ],
     // Before the platform closes the database pool: a running rebuild stops consuming first.
     close: async () => {
