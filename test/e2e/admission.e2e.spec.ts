@@ -1,12 +1,10 @@
-import type { AdmissionCapacityChanged, AlertRaised, ExecutionAdmitted } from '@flotilla/contracts';
-import { ServiceProcess, uniqueNamespace, waitFor } from '@flotilla/testing';
+import type { AdmissionCapacityChanged, AlertRaised, ExecutionAdmitted, ExecutionQueued } from '@flotilla/contracts';
+import { startFlotilla, waitFor, type Flotilla } from '@flotilla/testing';
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { EventDriver, type TopicTail } from './support/event-driver';
 
 const DAY = 86_400_000;
+const AGING_POINTS_PER_MINUTE = 1_200;
 
 /**
  * Admission through the orchestrator's public interfaces: requests over HTTP, capacity changes as
@@ -14,47 +12,41 @@ const DAY = 86_400_000;
  * and the cool-off and SLA short, so that the behaviour shows within seconds.
  */
 describe('admission: capacity, priority with aging, SLA, circuit breaker', () => {
-  const namespace = uniqueNamespace('adm');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-'));
-  const settingsFile = path.join(dir, 'execution-settings.json');
   const oneAttempt = { initialIntervalMs: 100, backoffCoefficient: 2, maximumIntervalMs: 1_000, maximumAttempts: 1, nonRetryableErrorKinds: [] };
-  fs.writeFileSync(
-    settingsFile,
-    JSON.stringify({
-      workflows: { review: [{ taskId: 'analysis', agentType: 'analysis', dependsOn: [] }] },
-      defaultRetryPolicy: oneAttempt,
-      defaultTimeouts: { scheduleToStartMs: 60_000, startToCloseMs: 60_000, heartbeatMs: 30_000 },
-      admission: { capacity: 3, perCustomerLimit: 2, agingPointsPerMinute: 1_200, queueSlaMs: 2_500, circuitBreaker: { failureThreshold: 5, coolOffMs: 3_000, whileOpen: 'hold' } },
-    }),
-  );
-  const executorsFile = path.join(dir, 'executors.json');
-  fs.writeFileSync(executorsFile, JSON.stringify({ default: { type: 'synthetic' } }));
-  const env = { FLOTILLA_NAMESPACE: namespace, EXECUTION_SETTINGS_FILE: settingsFile, EXECUTORS_FILE: executorsFile, POOL_CONCURRENCY: '16', HEARTBEAT_INTERVAL_MS: '500' };
-  const basePort = 20_000 + Math.floor(Math.random() * 20_000);
-  const orchestrator = new ServiceProcess('orchestrator', basePort, env);
-  const agentPool = new ServiceProcess('agent-pool', basePort + 1, env);
-  const driver = new EventDriver(namespace);
+  let flotilla: Flotilla<'orchestrator' | 'agent-pool'>;
+  let driver: EventDriver;
   let executions: TopicTail<Record<string, unknown>>;
   let admission: TopicTail<Record<string, unknown>>;
   let alerts: TopicTail<AlertRaised>;
 
   beforeAll(async () => {
-    await orchestrator.start();
-    await agentPool.start();
+    flotilla = await startFlotilla({
+      namespacePrefix: 'adm',
+      services: ['orchestrator', 'agent-pool'],
+      executionSettings: {
+        workflows: { review: [{ taskId: 'analysis', agentType: 'analysis', dependsOn: [] }] },
+        defaultRetryPolicy: oneAttempt,
+        defaultTimeouts: { scheduleToStartMs: 60_000, startToCloseMs: 60_000, heartbeatMs: 30_000 },
+        admission: { capacity: 3, perCustomerLimit: 2, agingPointsPerMinute: AGING_POINTS_PER_MINUTE, queueSlaMs: 2_500, circuitBreaker: { failureThreshold: 5, coolOffMs: 3_000, whileOpen: 'hold' } },
+      },
+      executors: { default: { type: 'synthetic' } },
+      settings: { all: { POOL_CONCURRENCY: '16', HEARTBEAT_INTERVAL_MS: '500' } },
+    });
+    driver = new EventDriver(flotilla.namespace);
     await driver.connect();
     [executions, admission, alerts] = await Promise.all([driver.tail('flotilla.executions'), driver.tail('flotilla.admission'), driver.tail<AlertRaised>('flotilla.alerts')]);
   });
   afterAll(async () => {
     await Promise.all([executions?.stop(), admission?.stop(), alerts?.stop()]);
-    await driver.disconnect();
-    await Promise.all([orchestrator.stop(), agentPool.stop()]);
+    await driver?.disconnect();
+    await flotilla?.stop();
   });
 
   type Options = { customerId?: string; durationMs?: number; fail?: boolean; contractValue?: number; deadlineAt?: number; tier?: 'premium' | 'standard' };
   const submit = async (name: string, o: Options = {}): Promise<string> => {
     const executionId = `${name}-${randomUUID().slice(0, 8)}`;
     const input: Record<string, string> = { duration_ms: String(o.durationMs ?? 100), ...(o.fail ? { fail: 'always' } : {}) };
-    const response = await fetch(`${orchestrator.url}/v1/executions`, {
+    const response = await fetch(`${flotilla.url('orchestrator')}/v1/executions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -93,7 +85,7 @@ describe('admission: capacity, priority with aging, SLA, circuit breaker', () =>
   };
 
   it('takes a capacity change as an event, then admits the most urgent and valuable first, never above capacity, with aging and SLA alerts', async () => {
-    const requestId = `${namespace}-capacity-1`;
+    const requestId = `${flotilla.namespace}-capacity-1`;
     await driver.publish([
       { topic: 'flotilla.admission-commands', key: 'global', type: 'flotilla.admission.AdmissionCapacityChangeRequested', payload: { requestId, capacity: 1, reason: 'e2e: one at a time', requestedBy: 'test', requestedAt: Date.now() } },
     ]);
@@ -118,7 +110,10 @@ describe('admission: capacity, priority with aging, SLA, circuit breaker', () =>
     const blocker2 = await submit('blocker-2', { durationMs: 4_000 });
     await waitFor('the second blocker to be admitted', () => admitted(blocker2));
     const old = await submit('old-low');
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // Aging depends on time alone, so the condition is old-low's own wait, counted from the moment
+    // the orchestrator queued it: 3 s are 60 points, more than the 50 the newcomer brings.
+    const queued = await waitFor('old-low to be queued', () => eventsOf<ExecutionQueued>('flotilla.execution.ExecutionQueued', old)[0]);
+    await waitFor('old-low to have aged past 50 points', () => ((Date.now() - queued.queuedAt) * AGING_POINTS_PER_MINUTE) / 60_000 >= 60, { timeoutMs: 10_000 });
     const high = await submit('new-high', { contractValue: 500_000 });
     await untilEnded([blocker2, old, high]);
     expect(admissionOrder([old, high])).toEqual([old, high]);
@@ -134,9 +129,11 @@ describe('admission: capacity, priority with aging, SLA, circuit breaker', () =>
   });
 
   it('keeps to the global capacity and to each customer cap when both bind', async () => {
-    const response = await fetch(`${orchestrator.url}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ capacity: 3 }) });
+    // Starts from a capacity of 1, where the previous test leaves it, set here so that this test stands alone.
+    await fetch(`${flotilla.url('orchestrator')}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ capacity: 1 }) });
+    const response = await fetch(`${flotilla.url('orchestrator')}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ capacity: 3 }) });
     expect(await response.json()).toMatchObject({ previousCapacity: 1, capacity: 3 });
-    const bad = await fetch(`${orchestrator.url}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ capacity: 0 }) });
+    const bad = await fetch(`${flotilla.url('orchestrator')}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ capacity: 0 }) });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { message: string }).message).toBe('capacity: must be at least 1');
 
@@ -174,15 +171,20 @@ describe('admission: capacity, priority with aging, SLA, circuit breaker', () =>
   });
 
   it('keeps its queue through a SIGKILL: every queued execution is admitted and completes exactly once', async () => {
-    await fetch(`${orchestrator.url}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ capacity: 1, reason: 'e2e restart' }) });
+    await fetch(`${flotilla.url('orchestrator')}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ capacity: 1, reason: 'e2e restart' }) });
     const blocker = await submit('restart-blocker', { durationMs: 3_000 });
     await waitFor('the blocker to be admitted', () => admitted(blocker));
     const queued = await Promise.all([1, 2, 3].map((i) => submit(`queued-${i}`)));
-    await orchestrator.kill('SIGKILL');
-    await orchestrator.start();
+    await flotilla.process('orchestrator').kill('SIGKILL');
+    await flotilla.process('orchestrator').start();
     const all = [blocker, ...queued];
     await untilEnded(all, 90_000);
-    await new Promise((resolve) => setTimeout(resolve, 1_000)); // room for a duplicate to show up, if there were one
+    // A duplicate (a relay republish, a second admission) would come after the first outcome. Rather
+    // than give it a moment, wait until it could no longer be on its way: the services have consumed
+    // and committed every input and published every outbox row, and the tail has read the topic up
+    // to the end that leaves.
+    await flotilla.settled();
+    await executions.caughtUp();
     // How each one ended, for the failure message if one did not complete.
     expect(all.map((id) => [id, ended(id)!.type.split('.').pop(), ended(id)!.payload.reason ?? ended(id)!.payload.reasons ?? null])).toEqual(all.map((id) => [id, 'ExecutionCompleted', null]));
     for (const id of all) {
