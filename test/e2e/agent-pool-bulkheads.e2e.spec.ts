@@ -1,8 +1,5 @@
-import type { PoolMetricsReported, TaskCompleted, TaskStarted } from '@flotilla/contracts';
-import { ServiceProcess, uniqueNamespace, waitFor } from '@flotilla/testing';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import type { PoolMetricsReported, TaskCompleted, TaskDispatched, TaskStarted } from '@flotilla/contracts';
+import { startFlotilla, waitFor, type Flotilla } from '@flotilla/testing';
 import { gauge, EventDriver, type TopicTail } from './support/event-driver';
 
 /**
@@ -11,47 +8,56 @@ import { gauge, EventDriver, type TopicTail } from './support/event-driver';
  * pools' topics (no orchestrator), with synthetic tasks of fixed durations.
  */
 describe('agent pool: bulkheads and pool metrics', () => {
-  const namespace = uniqueNamespace('apb');
-  const executorsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-')), 'executors.json');
-  fs.writeFileSync(executorsFile, JSON.stringify({ default: { type: 'synthetic' } }));
-  const agentPool = new ServiceProcess('agent-pool', 20_000 + Math.floor(Math.random() * 20_000), {
-    FLOTILLA_NAMESPACE: namespace,
-    EXECUTORS_FILE: executorsFile,
-    AGENT_TYPES: 'code_gen,review',
-    POOL_CONCURRENCY: '2',
-    POOL_QUEUE_PER_SLOT: '1',
-    POOL_METRICS_INTERVAL_MS: '1000',
-    HEARTBEAT_INTERVAL_MS: '1000',
-  });
-  const driver = new EventDriver(namespace);
+  let flotilla: Flotilla<'agent-pool'>;
+  let driver: EventDriver;
   let taskEvents: TopicTail<TaskStarted & TaskCompleted>;
   let metrics: TopicTail<PoolMetricsReported>;
 
-  const slow = Array.from({ length: 8 }, () => driver.dispatch('code_gen', 3_000));
-  const quick = driver.dispatch('review', 50);
+  let slow: TaskDispatched[];
+  let quick: TaskDispatched;
 
   beforeAll(async () => {
-    await agentPool.start();
+    flotilla = await startFlotilla({
+      namespacePrefix: 'apb',
+      services: ['agent-pool'],
+      executors: { default: { type: 'synthetic' } },
+      settings: {
+        all: { AGENT_TYPES: 'code_gen,review', POOL_CONCURRENCY: '2', POOL_QUEUE_PER_SLOT: '1', POOL_METRICS_INTERVAL_MS: '1000', HEARTBEAT_INTERVAL_MS: '1000' },
+      },
+    });
+    driver = new EventDriver(flotilla.namespace);
+    slow = Array.from({ length: 8 }, () => driver.dispatch('code_gen', 3_000));
+    quick = driver.dispatch('review', 50);
     await driver.connect();
     taskEvents = await driver.tail('flotilla.task-events');
     metrics = await driver.tail('flotilla.pool-metrics');
   });
   afterAll(async () => {
     await Promise.all([taskEvents?.stop(), metrics?.stop()]);
-    await driver.disconnect();
-    await agentPool.stop();
+    await driver?.disconnect();
+    await flotilla?.stop();
   });
 
   const completed = () => taskEvents.of<TaskCompleted>('flotilla.task.TaskCompleted');
   const started = () => taskEvents.of<TaskStarted>('flotilla.task.TaskStarted');
 
-  it('runs a quick task of another pool while a saturated pool still has most of its backlog', async () => {
-    await driver.send(slow);
-    // Saturated: both slots busy and the pool's queue full, so its topic is paused with the rest in Kafka.
-    await waitFor('code_gen to be saturated', async () => (await gauge(agentPool.url, 'agent_task_in_flight', 'code_gen')) === 2 && (await gauge(agentPool.url, 'agent_task_queue_size', 'code_gen')) === 2);
-    await driver.send([quick]);
+  /**
+   * The run both tests look at: eight slow code_gen tasks, then a quick review task once code_gen is
+   * saturated, until all are done. Done once, by whichever test comes first, so each stands alone.
+   */
+  let run: Promise<void> | undefined;
+  const saturateThenRunQuick = () =>
+    (run ??= (async () => {
+      await driver.send(slow);
+      // Saturated: both slots busy and the pool's queue full, so its topic is paused with the rest in Kafka.
+      await waitFor('code_gen to be saturated', async () => (await gauge(flotilla.url('agent-pool'), 'agent_task_in_flight', 'code_gen')) === 2 && (await gauge(flotilla.url('agent-pool'), 'agent_task_queue_size', 'code_gen')) === 2);
+      await driver.send([quick]);
 
-    await waitFor('every task to complete', () => completed().length === slow.length + 1, { timeoutMs: 60_000 });
+      await waitFor('every task to complete', () => completed().length === slow.length + 1, { timeoutMs: 60_000 });
+    })());
+
+  it('runs a quick task of another pool while a saturated pool still has most of its backlog', async () => {
+    await saturateThenRunQuick();
     const reviewDone = completed().find((c) => c.executionId === quick.executionId)!;
     const slowStarts = started().filter((s) => s.agentType === 'code_gen');
     // At most the two running, and two more if the first two finished meanwhile, started before the review was done.
@@ -65,6 +71,7 @@ describe('agent pool: bulkheads and pool metrics', () => {
   });
 
   it('reports per-pool metrics that add up to what ran', async () => {
+    await saturateThenRunQuick();
     const lastDone = Math.max(...completed().map((c) => c.completedAt));
     const reports = (agentType: string) => metrics.of<PoolMetricsReported>('flotilla.pool.PoolMetricsReported').filter((r) => r.agentType === agentType);
     await waitFor('a report of each pool after the last completion', () => ['code_gen', 'review'].every((t) => reports(t).some((r) => r.windowStartedAt > lastDone)), { timeoutMs: 30_000 });
