@@ -1,8 +1,5 @@
 import type { PoolCapacityChangeRequested, PoolCapacityProvisioned, TaskCompleted, TaskStarted } from '@flotilla/contracts';
-import { ServiceProcess, uniqueNamespace, waitFor } from '@flotilla/testing';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { startFlotilla, waitFor, type Flotilla } from '@flotilla/testing';
 import { gauge, EventDriver, type TopicTail } from './support/event-driver';
 
 /**
@@ -10,38 +7,34 @@ import { gauge, EventDriver, type TopicTail } from './support/event-driver';
  * on the pool events topic, and the bulkhead following the new limit while tasks run.
  */
 describe('agent pool: capacity commands', () => {
-  const namespace = uniqueNamespace('apc');
-  const executorsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-')), 'executors.json');
-  fs.writeFileSync(executorsFile, JSON.stringify({ default: { type: 'synthetic' } }));
-  const agentPool = new ServiceProcess('agent-pool', 20_000 + Math.floor(Math.random() * 20_000), {
-    FLOTILLA_NAMESPACE: namespace,
-    EXECUTORS_FILE: executorsFile,
-    AGENT_TYPES: 'code_gen,review',
-    POOL_CONCURRENCY: '1',
-    POOL_SLOTS_PER_WORKER: '2',
-    POOL_MAX_CONCURRENCY: '8',
-    POOL_METRICS_INTERVAL_MS: '1000',
-    HEARTBEAT_INTERVAL_MS: '1000',
-  });
-  const driver = new EventDriver(namespace);
+  let flotilla: Flotilla<'agent-pool'>;
+  let driver: EventDriver;
   let answers: TopicTail<PoolCapacityProvisioned>;
   let taskEvents: TopicTail<TaskStarted & TaskCompleted>;
 
   beforeAll(async () => {
-    await agentPool.start();
+    flotilla = await startFlotilla({
+      namespacePrefix: 'apc',
+      services: ['agent-pool'],
+      executors: { default: { type: 'synthetic' } },
+      settings: {
+        all: { AGENT_TYPES: 'code_gen,review', POOL_CONCURRENCY: '1', POOL_SLOTS_PER_WORKER: '2', POOL_MAX_CONCURRENCY: '8', POOL_METRICS_INTERVAL_MS: '1000', HEARTBEAT_INTERVAL_MS: '1000' },
+      },
+    });
+    driver = new EventDriver(flotilla.namespace);
     await driver.connect();
     answers = await driver.tail('flotilla.pool-events');
     taskEvents = await driver.tail('flotilla.task-events');
   });
   afterAll(async () => {
     await Promise.all([answers?.stop(), taskEvents?.stop()]);
-    await driver.disconnect();
-    await agentPool.stop();
+    await driver?.disconnect();
+    await flotilla?.stop();
   });
 
   let sequence = 0;
   const command = (overrides: Partial<PoolCapacityChangeRequested>): PoolCapacityChangeRequested => ({
-    requestId: `${namespace}-${++sequence}`, agentType: 'code_gen', workers: null, concurrency: null, reason: 'e2e', requestedBy: 'test', requestedAt: Date.now(), ...overrides,
+    requestId: `${flotilla.namespace}-${++sequence}`, agentType: 'code_gen', workers: null, concurrency: null, reason: 'e2e', requestedBy: 'test', requestedAt: Date.now(), ...overrides,
   });
   const send = (c: PoolCapacityChangeRequested) => driver.publish([{ topic: 'flotilla.pool-commands', key: c.agentType, type: 'flotilla.pool.PoolCapacityChangeRequested', payload: c }]);
   const answersTo = (requestId: string) => answers.events.filter((e) => e.payload.requestId === requestId).map((e) => e.payload);
@@ -55,9 +48,9 @@ describe('agent pool: capacity commands', () => {
   it('answers each command with what it provisioned, rejects bad ones with the reason, and answers a redelivery the same', async () => {
     const grow = command({ workers: 3 }); // of two slots each
     expect(await provision(grow)).toMatchObject({ agentType: 'code_gen', outcome: 'provisioned', reason: null, previousWorkers: 1, previousConcurrency: 1, workers: 3, concurrency: 6 });
-    expect(await gauge(agentPool.url, 'agent_pool_concurrency', 'code_gen')).toBe(6);
-    expect(await (await fetch(`${agentPool.url}/v1/pools/code_gen`)).json()).toMatchObject({ agentType: 'code_gen', workers: 3, concurrency: 6 });
-    const unknown = await fetch(`${agentPool.url}/v1/pools/deployment`);
+    expect(await gauge(flotilla.url('agent-pool'), 'agent_pool_concurrency', 'code_gen')).toBe(6);
+    expect(await (await fetch(`${flotilla.url('agent-pool')}/v1/pools/code_gen`)).json()).toMatchObject({ agentType: 'code_gen', workers: 3, concurrency: 6 });
+    const unknown = await fetch(`${flotilla.url('agent-pool')}/v1/pools/deployment`);
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { message: string }).message).toMatch(/runs no pool for agent type deployment/);
 
@@ -70,14 +63,14 @@ describe('agent pool: capacity commands', () => {
     await waitFor('the redelivered command to be answered', () => answersTo(grow.requestId).length === 2);
     const [first, again] = answersTo(grow.requestId);
     expect(again).toEqual(first);
-    expect(await gauge(agentPool.url, 'agent_pool_concurrency', 'code_gen')).toBe(4);
+    expect(await gauge(flotilla.url('agent-pool'), 'agent_pool_concurrency', 'code_gen')).toBe(4);
   });
 
   it('runs as many attempts at once as the new limit; after a shrink, lets running ones finish and starts no more than the limit', async () => {
     await provision(command({ concurrency: 3 }));
     const tasks = Array.from({ length: 6 }, () => driver.dispatch('code_gen', 1_500));
     await driver.send(tasks);
-    await waitFor('three attempts in flight', async () => (await gauge(agentPool.url, 'agent_task_in_flight', 'code_gen')) === 3);
+    await waitFor('three attempts in flight', async () => (await gauge(flotilla.url('agent-pool'), 'agent_task_in_flight', 'code_gen')) === 3);
 
     const shrink = await provision(command({ concurrency: 1 }));
     expect(shrink).toMatchObject({ outcome: 'provisioned', previousConcurrency: 3, concurrency: 1 });
