@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { ServiceProcess, uniqueNamespace, waitFor } from '@flotilla/testing';
+import { startFlotilla, waitFor, type Flotilla } from '@flotilla/testing';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -15,29 +15,27 @@ const ROOT = path.resolve(__dirname, '../..');
  * reload. The run leaves a screenshot in test-results/dashboard.png.
  */
 describe('dashboard in a browser', () => {
-  const namespace = uniqueNamespace('dash');
-  const env = { FLOTILLA_NAMESPACE: namespace, SYNTHETIC_MIN_DURATION_MS: '200', SYNTHETIC_MAX_DURATION_MS: '400' };
-  const basePort = 20_000 + Math.floor(Math.random() * 20_000);
-  const orchestrator = new ServiceProcess('orchestrator', basePort, env);
-  const agentPool = new ServiceProcess('agent-pool', basePort + 1, env);
-  const projection = new ServiceProcess('projection', basePort + 2, env);
+  let flotilla: Flotilla<'orchestrator' | 'agent-pool' | 'projection'>;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
     const executablePath = execFileSync(path.join(ROOT, 'deploy/native/stack'), ['browser'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
-    await orchestrator.start();
-    await Promise.all([agentPool.start(), projection.start()]);
+    flotilla = await startFlotilla({
+      namespacePrefix: 'dash',
+      services: ['orchestrator', 'agent-pool', 'projection'],
+      settings: { all: { SYNTHETIC_MIN_DURATION_MS: '200', SYNTHETIC_MAX_DURATION_MS: '400' } },
+    });
     browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   });
   afterAll(async () => {
     await browser?.close();
-    await Promise.all([orchestrator.stop(), agentPool.stop(), projection.stop()]);
+    await flotilla?.stop();
   });
 
   const submit = async (customerId: string) => {
-    const response = await fetch(`${orchestrator.url}/v1/executions`, {
+    const response = await fetch(`${flotilla.url('orchestrator')}/v1/executions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ executionId: `${customerId}-${randomUUID().slice(0, 8)}`, customerId, kind: 'review', deadlineAt: Date.now() + 4 * 86_400_000 }),
@@ -46,7 +44,7 @@ describe('dashboard in a browser', () => {
   };
 
   it('shows the overview, then customer cards that change live as executions run', async () => {
-    await page.goto(`${projection.url}/dashboard#token=${await token({ role: 'ops', sub: 'dashboard-e2e' })}`);
+    await page.goto(`${flotilla.url('projection')}/dashboard#token=${await token({ role: 'ops', sub: 'dashboard-e2e' })}`);
     await page.waitForSelector('#live.on', { timeout: 15_000 });
     await page.waitForFunction(() => document.querySelector('[data-o="customers"]')?.textContent === '0', null, { timeout: 15_000 });
     expect(await page.textContent('[data-o="active"]')).toBe('0 / 5');
