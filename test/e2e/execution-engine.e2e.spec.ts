@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { token } from './support/tokens';
-import { readTopic, ServiceProcess, testKafka, uniqueNamespace, waitFor } from '@flotilla/testing';
+import { readTopic, startFlotilla, testKafka, waitFor, type Flotilla } from '@flotilla/testing';
 
 /**
  * The execution engine through its public interfaces: HTTP submit and cancel on the orchestrator, the
@@ -11,53 +8,38 @@ import { readTopic, ServiceProcess, testKafka, uniqueNamespace, waitFor } from '
  * the orchestrator's settings file so that the behaviour shows within seconds.
  */
 describe('execution engine: retries, timeouts, cancel, HTTP', () => {
-  const namespace = uniqueNamespace('eng');
-  const settingsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-')), 'execution-settings.json');
   const fastRetry = { initialIntervalMs: 200, backoffCoefficient: 2, maximumIntervalMs: 1_000, maximumAttempts: 3, nonRetryableErrorKinds: ['cancelled'] };
-  fs.writeFileSync(
-    settingsFile,
-    JSON.stringify({
-      workflows: { review: [{ taskId: 'analysis', agentType: 'analysis', dependsOn: [] }] },
-      defaultRetryPolicy: fastRetry,
-      retryPolicies: { testing: { ...fastRetry, maximumAttempts: 1 } },
-      defaultTimeouts: { scheduleToStartMs: 60_000, startToCloseMs: 120_000, heartbeatMs: 60_000 },
-      timeouts: { testing: { scheduleToStartMs: 60_000, startToCloseMs: 120_000, heartbeatMs: 1_500 } },
-      // Admission is not what this file is about: room for everything it submits at once, and no
-      // circuit breaker tripping over the failures it provokes on purpose.
-      admission: { capacity: 200, perCustomerLimit: 200, circuitBreaker: { failureThreshold: 1_000 } },
-    }),
-  );
-  const executorsFile = path.join(path.dirname(settingsFile), 'executors.json');
-  fs.writeFileSync(executorsFile, JSON.stringify({ default: { type: 'synthetic' } }));
-  const env = {
-    FLOTILLA_NAMESPACE: namespace,
-    EXECUTORS_FILE: executorsFile,
-    SYNTHETIC_MIN_DURATION_MS: '5',
-    SYNTHETIC_MAX_DURATION_MS: '20',
-    HEARTBEAT_INTERVAL_MS: '200',
-    EXECUTION_SETTINGS_FILE: settingsFile,
-    RATE_LIMIT_PER_SECOND: '10000',
-  };
-  const basePort = 20_000 + Math.floor(Math.random() * 20_000);
-  const orchestrator = new ServiceProcess('orchestrator', basePort, env);
-  const agentPool = new ServiceProcess('agent-pool', basePort + 1, env);
-  const projection = new ServiceProcess('projection', basePort + 2, env);
   const kafka = testKafka('engine-e2e');
+  let flotilla: Flotilla<'orchestrator' | 'agent-pool' | 'projection'>;
 
   let opsToken = '';
   beforeAll(async () => {
     opsToken = await token({ role: 'ops' });
-    await orchestrator.start();
-    await Promise.all([agentPool.start(), projection.start()]);
+    flotilla = await startFlotilla({
+      namespacePrefix: 'eng',
+      services: ['orchestrator', 'agent-pool', 'projection'],
+      executionSettings: {
+        workflows: { review: [{ taskId: 'analysis', agentType: 'analysis', dependsOn: [] }] },
+        defaultRetryPolicy: fastRetry,
+        retryPolicies: { testing: { ...fastRetry, maximumAttempts: 1 } },
+        defaultTimeouts: { scheduleToStartMs: 60_000, startToCloseMs: 120_000, heartbeatMs: 60_000 },
+        timeouts: { testing: { scheduleToStartMs: 60_000, startToCloseMs: 120_000, heartbeatMs: 1_500 } },
+        // Admission is not what this file is about: room for everything it submits at once, and no
+        // circuit breaker tripping over the failures it provokes on purpose.
+        admission: { capacity: 200, perCustomerLimit: 200, circuitBreaker: { failureThreshold: 1_000 } },
+      },
+      executors: { default: { type: 'synthetic' } },
+      settings: { all: { SYNTHETIC_MIN_DURATION_MS: '5', SYNTHETIC_MAX_DURATION_MS: '20', HEARTBEAT_INTERVAL_MS: '200', RATE_LIMIT_PER_SECOND: '10000' } },
+    });
   });
   afterAll(async () => {
-    await Promise.all([orchestrator.stop(), agentPool.stop(), projection.stop()]);
+    await flotilla?.stop();
   });
 
   type View = { status: string; reasons: string[]; tasks: { taskId: string; status: string; attempt: number; reason: string | null }[] };
-  const submit = (body: unknown) => fetch(`${orchestrator.url}/v1/executions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const submit = (body: unknown) => fetch(`${flotilla.url('orchestrator')}/v1/executions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const view = async (id: string): Promise<View | undefined> => {
-    const response = await fetch(`${projection.url}/v1/executions/${id}`, { headers: { authorization: `Bearer ${opsToken}` } });
+    const response = await fetch(`${flotilla.url('projection')}/v1/executions/${id}`, { headers: { authorization: `Bearer ${opsToken}` } });
     return response.ok ? ((await response.json()) as View) : undefined;
   };
   const until = (id: string, status: string, timeoutMs = 60_000) =>
@@ -118,26 +100,26 @@ describe('execution engine: retries, timeouts, cancel, HTTP', () => {
     const body = request([{ taskId: 'long', agentType: 'code_gen', input: { duration_ms: '60000' } }]);
     expect((await submit(body)).status).toBe(202);
     await waitFor('the task to run', async () => (await view(body.executionId))?.tasks[0]?.status === 'running', { timeoutMs: 30_000 });
-    const cancel = await fetch(`${orchestrator.url}/v1/executions/${body.executionId}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'customer changed their mind' }) });
+    const cancel = await fetch(`${flotilla.url('orchestrator')}/v1/executions/${body.executionId}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'customer changed their mind' }) });
     expect(cancel.status).toBe(202);
     const cancelled = await until(body.executionId, 'cancelled', 30_000);
     expect(cancelled.reasons).toEqual(['customer changed their mind']);
 
     // The pool stopped the attempt long before its 60 s were up, and said why.
-    const events = await readTopic(kafka, `${namespace}.flotilla.task-events`, (ms) =>
+    const events = await readTopic(kafka, flotilla.topic('flotilla.task-events'), (ms) =>
       ms.some((m) => m.key?.toString() === body.executionId && m.headers?.['flotilla-event-type']?.toString() === 'flotilla.task.TaskFailed'),
     );
     expect(events.some((m) => m.key?.toString() === body.executionId && m.headers?.['flotilla-event-type']?.toString() === 'flotilla.task.TaskFailed')).toBe(true);
 
     // Cancelling again is idempotent; cancelling a finished execution is a conflict.
-    expect((await fetch(`${orchestrator.url}/v1/executions/${body.executionId}/cancel`, { method: 'POST' })).status).toBe(202);
+    expect((await fetch(`${flotilla.url('orchestrator')}/v1/executions/${body.executionId}/cancel`, { method: 'POST' })).status).toBe(202);
     const finished = request([{ taskId: 'quick', agentType: 'code_gen' }]);
     await submit(finished);
     await until(finished.executionId, 'completed');
-    const late = await fetch(`${orchestrator.url}/v1/executions/${finished.executionId}/cancel`, { method: 'POST' });
+    const late = await fetch(`${flotilla.url('orchestrator')}/v1/executions/${finished.executionId}/cancel`, { method: 'POST' });
     expect(late.status).toBe(409);
     expect(((await late.json()) as { message: string }).message).toBe(`execution ${finished.executionId} is completed and can no longer be cancelled`);
-    const unknown = await fetch(`${orchestrator.url}/v1/executions/${randomUUID()}/cancel`, { method: 'POST' });
+    const unknown = await fetch(`${flotilla.url('orchestrator')}/v1/executions/${randomUUID()}/cancel`, { method: 'POST' });
     expect(unknown.status).toBe(404);
   });
 
@@ -149,14 +131,14 @@ describe('execution engine: retries, timeouts, cancel, HTTP', () => {
     ]));
     for (const body of bodies) expect((await submit(body)).status).toBe(202);
     await waitFor('some executions to complete', async () => (await Promise.all(bodies.slice(0, 20).map((b) => view(b.executionId)))).filter((v) => v?.status === 'completed').length >= 5, { timeoutMs: 60_000 });
-    await agentPool.kill('SIGKILL');
-    await agentPool.start();
+    await flotilla.process('agent-pool').kill('SIGKILL');
+    await flotilla.process('agent-pool').start();
     for (const body of bodies) await until(body.executionId, 'completed', 180_000);
 
     // Every task's completion was applied to its execution exactly once (one distinct outcome event per task).
     const ids = new Set<string>(bodies.map((b) => b.executionId));
     const outcomes = new Map<string, Set<string>>();
-    await readTopic(kafka, `${namespace}.flotilla.executions`, (messages) => {
+    await readTopic(kafka, flotilla.topic('flotilla.executions'), (messages) => {
       for (const m of messages.splice(0)) {
         if (m.headers?.['flotilla-event-type']?.toString() !== 'flotilla.execution.TaskOutcomeRecorded' || !ids.has(m.key!.toString())) continue;
         const eventId = m.headers['flotilla-event-id']!.toString();
