@@ -1,8 +1,5 @@
-import { ServiceProcess, uniqueNamespace, waitFor } from '@flotilla/testing';
+import { startFlotilla, waitFor, type Flotilla } from '@flotilla/testing';
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { EventDriver } from './support/event-driver';
 import { token } from './support/tokens';
 
@@ -15,33 +12,16 @@ type Body = Record<string, any>;
  * execution at a time with a 0.5 s queue SLA, so a few executions produce violations and alerts.
  */
 describe('projection query API', () => {
-  const namespace = uniqueNamespace('api');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-'));
-  const settingsFile = path.join(dir, 'execution-settings.json');
-  fs.writeFileSync(
-    settingsFile,
-    JSON.stringify({
-      workflows: { review: [{ taskId: 'analysis', agentType: 'analysis', dependsOn: [] }] },
-      defaultRetryPolicy: { initialIntervalMs: 100, backoffCoefficient: 2, maximumIntervalMs: 500, maximumAttempts: 1, nonRetryableErrorKinds: [] },
-      defaultTimeouts: { scheduleToStartMs: 60_000, startToCloseMs: 60_000, heartbeatMs: 30_000 },
-      admission: { capacity: 1, perCustomerLimit: 1, queueSlaMs: 500 },
-    }),
-  );
-  const executorsFile = path.join(dir, 'executors.json');
-  fs.writeFileSync(executorsFile, JSON.stringify({ default: { type: 'synthetic' } }));
-  const env = { FLOTILLA_NAMESPACE: namespace, EXECUTION_SETTINGS_FILE: settingsFile, EXECUTORS_FILE: executorsFile, ADMISSION_CAPACITY: '1', RATE_LIMIT_PER_SECOND: '25' };
-  const basePort = 20_000 + Math.floor(Math.random() * 20_000);
-  const orchestrator = new ServiceProcess('orchestrator', basePort, env);
-  const agentPool = new ServiceProcess('agent-pool', basePort + 1, env);
-  const projection = new ServiceProcess('projection', basePort + 2, env);
+  let flotilla: Flotilla<'orchestrator' | 'agent-pool' | 'projection'>;
   const tokens = { ops: '', acme: '', globex: '' };
   type Change = { kind: string; id: string; customerId: string | null };
-  /** Follows /v1/stream, recording each `changes` message. */
+  /** Follows /v1/stream, recording each `changes` message; `connected` once the server has subscribed it to changes. */
   const follow = (bearer: string, query = '') => {
     const messages: Change[][] = [];
+    const stream = { messages, connected: false, stop: async (): Promise<void> => undefined };
     const controller = new AbortController();
     const done = (async () => {
-      const response = await fetch(`${projection.url}/v1/stream?access_token=${bearer}${query}`, { signal: controller.signal });
+      const response = await fetch(`${flotilla.url('projection')}/v1/stream?access_token=${bearer}${query}`, { signal: controller.signal });
       expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
       const decoder = new TextDecoder();
       let buffer = '';
@@ -51,23 +31,26 @@ describe('projection query API', () => {
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
+          // The server writes its `: connected` comment in the same step as it subscribes the stream.
+          if (block.split('\n').some((l) => l.startsWith(': connected'))) stream.connected = true;
           const data = block.split('\n').find((l) => l.startsWith('data: '));
           if (block.includes('event: changes') && data) messages.push((JSON.parse(data.slice(6)) as { changes: Change[] }).changes);
         }
       }
     })().catch(() => undefined);
-    return { messages, stop: async () => { controller.abort(); await done; } };
+    stream.stop = async () => { controller.abort(); await done; };
+    return stream;
   };
   let acmeStream: ReturnType<typeof follow>;
   const ids = { acme: [] as string[], globex: [] as string[] };
 
   const get = async (route: string, bearer: string | null = tokens.ops) => {
-    const response = await fetch(`${projection.url}${route}`, bearer === null ? {} : { headers: { authorization: `Bearer ${bearer}` } });
+    const response = await fetch(`${flotilla.url('projection')}${route}`, bearer === null ? {} : { headers: { authorization: `Bearer ${bearer}` } });
     return { status: response.status, headers: response.headers, body: (await response.json()) as Body };
   };
   const submit = async (customerId: string, fail = false) => {
     const executionId = `${customerId}-${randomUUID().slice(0, 8)}`;
-    const response = await fetch(`${orchestrator.url}/v1/executions`, {
+    const response = await fetch(`${flotilla.url('orchestrator')}/v1/executions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ executionId, customerId, kind: 'custom', deadlineAt: Date.now() + 3 * 86_400_000, tasks: [{ taskId: 'work', agentType: 'code_gen', input: { duration_ms: '300', ...(fail ? { fail: 'always' } : {}) } }] }),
@@ -80,9 +63,20 @@ describe('projection query API', () => {
     tokens.ops = await token({ role: 'ops', sub: 'ops-1' });
     tokens.acme = await token({ role: 'customer', customerId: 'acme', sub: 'acme-user' });
     tokens.globex = await token({ role: 'customer', customerId: 'globex', sub: 'globex-user' });
-    await orchestrator.start();
-    await Promise.all([agentPool.start(), projection.start()]);
+    flotilla = await startFlotilla({
+      namespacePrefix: 'api',
+      services: ['orchestrator', 'agent-pool', 'projection'],
+      executionSettings: {
+        workflows: { review: [{ taskId: 'analysis', agentType: 'analysis', dependsOn: [] }] },
+        defaultRetryPolicy: { initialIntervalMs: 100, backoffCoefficient: 2, maximumIntervalMs: 500, maximumAttempts: 1, nonRetryableErrorKinds: [] },
+        defaultTimeouts: { scheduleToStartMs: 60_000, startToCloseMs: 60_000, heartbeatMs: 30_000 },
+        admission: { capacity: 1, perCustomerLimit: 1, queueSlaMs: 500 },
+      },
+      executors: { default: { type: 'synthetic' } },
+      settings: { all: { ADMISSION_CAPACITY: '1', RATE_LIMIT_PER_SECOND: '25' } },
+    });
     acmeStream = follow(tokens.acme);
+    await waitFor('the acme stream to be connected', () => acmeStream.connected, { timeoutMs: 15_000 });
     for (let i = 0; i < 3; i++) ids.acme.push(await submit('acme'));
     ids.globex.push(await submit('globex'), await submit('globex', true));
     const all = [...ids.acme, ...ids.globex];
@@ -93,7 +87,7 @@ describe('projection query API', () => {
   });
   afterAll(async () => {
     await acmeStream?.stop();
-    await Promise.all([orchestrator.stop(), agentPool.stop(), projection.stop()]);
+    await flotilla?.stop();
   });
 
   it('refuses requests without a valid token with 401 and the reason, and unknown roles with 403', async () => {
@@ -107,7 +101,7 @@ describe('projection query API', () => {
     const stranger = await get('/v1/executions', await token({ role: 'auditor' }));
     expect(stranger.status).toBe(403);
     expect(stranger.body.message).toBe('role "auditor" has no access; expected ops or customer');
-    expect((await fetch(`${projection.url}/health`)).status).toBe(200);
+    expect((await fetch(`${flotilla.url('projection')}/health`)).status).toBe(200);
   });
 
   it('lets a customer see only its own executions: by id, by list, and in cards', async () => {
@@ -184,7 +178,7 @@ describe('projection query API', () => {
 
   it('limits each token: past the rate it answers 429 with Retry-After', async () => {
     const busy = await token({ role: 'ops', sub: 'busy-dashboard' });
-    const responses = await Promise.all(Array.from({ length: 60 }, () => fetch(`${projection.url}/v1/overview`, { headers: { authorization: `Bearer ${busy}` } })));
+    const responses = await Promise.all(Array.from({ length: 60 }, () => fetch(`${flotilla.url('projection')}/v1/overview`, { headers: { authorization: `Bearer ${busy}` } })));
     const limited = responses.filter((r) => r.status === 429);
     expect(responses.filter((r) => r.status === 200).length).toBeLessThanOrEqual(25);
     expect(limited.length).toBeGreaterThanOrEqual(35);
@@ -198,15 +192,15 @@ describe('projection query API', () => {
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.filter((c) => c.customerId !== 'acme')).toEqual([]);
     expect(new Set(seen.filter((c) => c.kind === 'execution').map((c) => c.id))).toEqual(new Set(ids.acme));
-    const refused = await fetch(`${projection.url}/v1/stream?access_token=${tokens.acme}&customerId=globex`);
+    const refused = await fetch(`${flotilla.url('projection')}/v1/stream?access_token=${tokens.acme}&customerId=globex`);
     expect(refused.status).toBe(403);
-    expect((await fetch(`${projection.url}/v1/stream`)).status).toBe(401);
+    expect((await fetch(`${flotilla.url('projection')}/v1/stream`)).status).toBe(401);
   });
 
   it('batches a burst of 600 events into a few messages, each thing named once per message', async () => {
     const ops = follow(tokens.ops, '&kinds=alert');
-    await new Promise((resolve) => setTimeout(resolve, 500)); // connected
-    const driver = new EventDriver(namespace);
+    await waitFor('the stream to be connected', () => ops.connected, { timeoutMs: 15_000 });
+    const driver = new EventDriver(flotilla.namespace);
     await driver.connect();
     const burst = Array.from({ length: 600 }, (_, i) => ({
       topic: 'flotilla.alerts',
@@ -226,16 +220,16 @@ describe('projection query API', () => {
   });
 
   it('publishes its OpenAPI document and Swagger UI', async () => {
-    const document = (await (await fetch(`${projection.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    const document = (await (await fetch(`${flotilla.url('projection')}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(document.openapi).toMatch(/^3\./);
     expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/v1/executions', '/v1/executions/{id}', '/v1/customers', '/v1/overview', '/v1/alerts', '/v1/sla-violations', '/v1/stream']));
-    const ui = await fetch(`${projection.url}/docs`);
+    const ui = await fetch(`${flotilla.url('projection')}/docs`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toMatch(/swagger/i);
   });
 
   it('serves the dashboard page', async () => {
-    const page = await fetch(`${projection.url}/dashboard`);
+    const page = await fetch(`${flotilla.url('projection')}/dashboard`);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(await page.text()).toContain('/v1/stream?kinds=customer,overview');
   });
