@@ -1,4 +1,4 @@
-import { readTopic, ServiceProcess, testKafka, uniqueNamespace, waitFor } from '@flotilla/testing';
+import { readTopic, startFlotilla, testKafka, waitFor, type Flotilla } from '@flotilla/testing';
 import { randomUUID } from 'node:crypto';
 import { token } from './support/tokens';
 
@@ -7,22 +7,22 @@ import { token } from './support/tokens';
  * the events on the topics — every execution's status, and every task's outcome and attempt.
  */
 describe('projection: exactly once through a SIGKILL', () => {
-  const namespace = uniqueNamespace('pxo');
-  const env = { FLOTILLA_NAMESPACE: namespace, SYNTHETIC_MIN_DURATION_MS: '20', SYNTHETIC_MAX_DURATION_MS: '80', SYNTHETIC_FAILURE_RATE: '0.2', ADMISSION_CAPACITY: '20', ADMISSION_PER_CUSTOMER_LIMIT: '20', RATE_LIMIT_PER_SECOND: '10000' };
-  const basePort = 20_000 + Math.floor(Math.random() * 20_000);
-  const orchestrator = new ServiceProcess('orchestrator', basePort, env);
-  const agentPool = new ServiceProcess('agent-pool', basePort + 1, env);
-  const projection = new ServiceProcess('projection', basePort + 2, env);
   const kafka = testKafka('projection-exactly-once');
+  let flotilla: Flotilla<'orchestrator' | 'agent-pool' | 'projection'>;
   let ops = '';
 
   beforeAll(async () => {
     ops = await token({ role: 'ops', sub: 'fold-check' });
-    await orchestrator.start();
-    await Promise.all([agentPool.start(), projection.start()]);
+    flotilla = await startFlotilla({
+      namespacePrefix: 'pxo',
+      services: ['orchestrator', 'agent-pool', 'projection'],
+      settings: {
+        all: { SYNTHETIC_MIN_DURATION_MS: '20', SYNTHETIC_MAX_DURATION_MS: '80', SYNTHETIC_FAILURE_RATE: '0.2', ADMISSION_CAPACITY: '20', ADMISSION_PER_CUSTOMER_LIMIT: '20', RATE_LIMIT_PER_SECOND: '10000' },
+      },
+    });
   });
   afterAll(async () => {
-    await Promise.all([orchestrator.stop(), agentPool.stop(), projection.stop()]);
+    await flotilla?.stop();
   });
 
   type View = { executionId: string; status: string; tasks: { taskId: string; status: string; attempt: number }[] };
@@ -30,7 +30,7 @@ describe('projection: exactly once through a SIGKILL', () => {
     const all: View[] = [];
     let cursor: string | null = null;
     do {
-      const response = await fetch(`${projection.url}/v1/executions?limit=200${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${ops}` } });
+      const response = await fetch(`${flotilla.url('projection')}/v1/executions?limit=200${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${ops}` } });
       const page = (await response.json()) as { items: View[]; nextCursor: string | null };
       all.push(...page.items);
       cursor = page.nextCursor;
@@ -43,15 +43,15 @@ describe('projection: exactly once through a SIGKILL', () => {
     for (let i = 0; i < 60; i++) {
       const executionId = `fold-${i}-${randomUUID().slice(0, 6)}`;
       ids.push(executionId);
-      const response = await fetch(`${orchestrator.url}/v1/executions`, {
+      const response = await fetch(`${flotilla.url('orchestrator')}/v1/executions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ executionId, customerId: `c-${i % 4}`, kind: 'custom', tasks: [{ taskId: 'a', agentType: 'code_gen' }, { taskId: 'b', agentType: 'review', dependsOn: ['a'] }] }),
       });
       expect(response.status).toBe(202);
-      if (i === 20) await projection.kill('SIGKILL');
+      if (i === 20) await flotilla.process('projection').kill('SIGKILL');
     }
-    await projection.start();
+    await flotilla.process('projection').start();
     // Ended, with a completed execution's task reports (their own topic, caught up separately after
     // the restart) applied too: a report lost for good times this out.
     await waitFor('every execution to end in the read model, with its task reports', async () => {
@@ -63,7 +63,7 @@ describe('projection: exactly once through a SIGKILL', () => {
     // The fold, computed here from the topic alone.
     const expected = new Map<string, { status: string; tasks: Map<string, { status: string; attempt: number }> }>();
     const ended = new Set<string>();
-    await readTopic(kafka, `${namespace}.flotilla.executions`, (messages) => {
+    await readTopic(kafka, flotilla.topic('flotilla.executions'), (messages) => {
       for (const m of messages.splice(0)) {
         const id = m.key!.toString();
         const type = m.headers?.['flotilla-event-type']?.toString() ?? '';
@@ -89,7 +89,7 @@ describe('projection: exactly once through a SIGKILL', () => {
       expect({ id, outcomes: expected.get(id)!.tasks.size }).toEqual({ id, outcomes: 2 });
       expect(views.get(id)!.tasks.map((t) => [t.taskId, t.status]).sort()).toEqual([['a', 'completed'], ['b', 'completed']]);
     }
-    const overview = (await (await fetch(`${projection.url}/v1/overview`, { headers: { authorization: `Bearer ${ops}` } })).json()) as { successRate: { completed: number; failed: number } };
+    const overview = (await (await fetch(`${flotilla.url('projection')}/v1/overview`, { headers: { authorization: `Bearer ${ops}` } })).json()) as { successRate: { completed: number; failed: number } };
     const completed = ids.filter((i) => expected.get(i)!.status === 'completed').length;
     expect(overview.successRate).toMatchObject({ completed, failed: ids.length - completed });
   });
