@@ -1,10 +1,6 @@
-import { schemaName } from '@flotilla/event-store';
-import { ServiceProcess, uniqueNamespace, waitFor } from '@flotilla/testing';
+import { startFlotilla, testPool, waitFor, type Flotilla } from '@flotilla/testing';
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { Pool } from 'pg';
+import { setTimeout as pause } from 'node:timers/promises';
 import { token } from './support/tokens';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows and bodies of many shapes, compared whole
@@ -18,51 +14,38 @@ type Row = Record<string, any>;
  * tables too.
  */
 describe('projection: rebuild beside the live read models', () => {
-  const namespace = uniqueNamespace('rbd');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-'));
-  const settingsFile = path.join(dir, 'execution-settings.json');
-  fs.writeFileSync(
-    settingsFile,
-    JSON.stringify({
-      workflows: {},
-      defaultRetryPolicy: { initialIntervalMs: 100, backoffCoefficient: 2, maximumIntervalMs: 500, maximumAttempts: 1, nonRetryableErrorKinds: [] },
-      defaultTimeouts: { scheduleToStartMs: 60_000, startToCloseMs: 60_000, heartbeatMs: 30_000 },
-      admission: { capacity: 2, perCustomerLimit: 2, queueSlaMs: 300 },
-    }),
-  );
-  const env = {
-    FLOTILLA_NAMESPACE: namespace,
-    EXECUTION_SETTINGS_FILE: settingsFile,
-    ADMISSION_CAPACITY: '2',
-    SYNTHETIC_MIN_DURATION_MS: '10',
-    SYNTHETIC_MAX_DURATION_MS: '60',
-    SYNTHETIC_FAILURE_RATE: '0.2',
-    RATE_LIMIT_PER_SECOND: '10000',
-  };
-  const basePort = 20_000 + Math.floor(Math.random() * 20_000);
-  const orchestrator = new ServiceProcess('orchestrator', basePort, env);
-  const agentPool = new ServiceProcess('agent-pool', basePort + 1, env);
-  const projection = new ServiceProcess('projection', basePort + 2, env);
-  // A second instance shares the live consumer group and the tables; only one may rebuild at a time.
-  const secondProjection = new ServiceProcess('projection', basePort + 3, env);
-  const schema = schemaName(namespace, 'projection');
-  const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
+  // A second projection instance shares the live consumer group and the tables; only one may rebuild at a time.
+  let flotilla: Flotilla<'orchestrator' | 'agent-pool' | 'projection' | 'second-projection'>;
+  let schema = '';
+  const pool = testPool(2);
   let ops = '';
 
   beforeAll(async () => {
     ops = await token({ role: 'ops', sub: 'rebuild-check' });
-    await orchestrator.start();
-    await Promise.all([agentPool.start(), projection.start(), secondProjection.start()]);
+    flotilla = await startFlotilla({
+      namespacePrefix: 'rbd',
+      services: ['orchestrator', 'agent-pool', 'projection', { service: 'projection', as: 'second-projection' }],
+      executionSettings: {
+        workflows: {},
+        defaultRetryPolicy: { initialIntervalMs: 100, backoffCoefficient: 2, maximumIntervalMs: 500, maximumAttempts: 1, nonRetryableErrorKinds: [] },
+        defaultTimeouts: { scheduleToStartMs: 60_000, startToCloseMs: 60_000, heartbeatMs: 30_000 },
+        admission: { capacity: 2, perCustomerLimit: 2, queueSlaMs: 300 },
+      },
+      settings: {
+        all: { ADMISSION_CAPACITY: '2', SYNTHETIC_MIN_DURATION_MS: '10', SYNTHETIC_MAX_DURATION_MS: '60', SYNTHETIC_FAILURE_RATE: '0.2', RATE_LIMIT_PER_SECOND: '10000' },
+      },
+    });
+    schema = flotilla.schema('projection');
   });
   afterAll(async () => {
-    await Promise.all([orchestrator.stop(), agentPool.stop(), projection.stop(), secondProjection.stop()]);
+    await flotilla?.stop();
     await pool.end();
   });
 
-  const api = (route: string, init: RequestInit = {}, bearer = ops) => fetch(`${projection.url}${route}`, { ...init, headers: { authorization: `Bearer ${bearer}` } });
+  const api = (route: string, init: RequestInit = {}, bearer = ops) => fetch(`${flotilla.url('projection')}${route}`, { ...init, headers: { authorization: `Bearer ${bearer}` } });
   const submit = async (batch: string, i: number): Promise<string> => {
     const executionId = `${batch}-${i}-${randomUUID().slice(0, 6)}`;
-    const response = await fetch(`${orchestrator.url}/v1/executions`, {
+    const response = await fetch(`${flotilla.url('orchestrator')}/v1/executions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ executionId, customerId: `c-${i % 3}`, kind: 'custom', tasks: [{ taskId: 'a', agentType: 'code_gen' }, { taskId: 'b', agentType: 'review', dependsOn: ['a'] }] }),
@@ -86,15 +69,15 @@ describe('projection: rebuild beside the live read models', () => {
     out.inbox = (await pool.query(`SELECT event_id FROM ${schema}.projection_inbox ORDER BY event_id`)).rows;
     return out;
   };
-  /** The same snapshot twice, 1.5 s apart: nothing is still on its way into the tables. */
+  /**
+   * The tables once nothing is on its way into them. Not two equal snapshots some time apart, which
+   * only says that nothing arrived meanwhile: every service has consumed and committed each partition
+   * it reads up to its end and relayed its whole outbox (see Flotilla.settled), so every event there
+   * is has been applied.
+   */
   const settledSnapshot = async () => {
-    let previous = await snapshot();
-    for (;;) {
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
-      const current = await snapshot();
-      if (JSON.stringify(current) === JSON.stringify(previous)) return current;
-      previous = current;
-    }
+    await flotilla.settled();
+    return snapshot();
   };
   const rebuildUntilDone = async (): Promise<Row[]> => {
     const samples: Row[] = [];
@@ -110,7 +93,7 @@ describe('projection: rebuild beside the live read models', () => {
   it('is for operators only', async () => {
     const customer = await token({ role: 'customer', customerId: 'c-1' });
     expect((await api('/v1/admin/rebuild', { method: 'POST' }, customer)).status).toBe(403);
-    expect((await fetch(`${projection.url}/v1/admin/rebuild`, { method: 'POST' })).status).toBe(401);
+    expect((await fetch(`${flotilla.url('projection')}/v1/admin/rebuild`, { method: 'POST' })).status).toBe(401);
     expect((await api('/v1/admin/rebuild?allowTruncatedHistory=maybe', { method: 'POST' })).status).toBe(400);
   });
 
@@ -129,7 +112,7 @@ describe('projection: rebuild beside the live read models', () => {
       const routes = ['/v1/executions?limit=50', '/v1/overview', '/v1/customers', `/v1/executions/${first[0]}`, '/v1/alerts'];
       for (let i = 0; querying; i++) {
         answers.push((await api(routes[i % routes.length])).status);
-        await new Promise((resolve) => setTimeout(resolve, 20)); // a steady reader, not a load test
+        await pause(20); // pacing: a steady reader, not a load test (no condition to wait for)
       }
     })();
 
@@ -138,7 +121,7 @@ describe('projection: rebuild beside the live read models', () => {
     expect(await started.json()).toMatchObject({ state: 'replaying', eventsApplied: 0 });
     const again = await api('/v1/admin/rebuild', { method: 'POST' });
     expect({ status: again.status, body: await again.json() }).toMatchObject({ status: 409, body: { message: 'a rebuild is already running' } });
-    const elsewhere = await fetch(`${secondProjection.url}/v1/admin/rebuild`, { method: 'POST', headers: { authorization: `Bearer ${ops}` } });
+    const elsewhere = await fetch(`${flotilla.url('second-projection')}/v1/admin/rebuild`, { method: 'POST', headers: { authorization: `Bearer ${ops}` } });
     expect({ status: elsewhere.status, body: await elsewhere.json() }).toMatchObject({ status: 409, body: { message: 'a rebuild is already running in another projection instance' } });
 
     // New executions and a capacity change arrive during the rebuild.
@@ -146,8 +129,8 @@ describe('projection: rebuild beside the live read models', () => {
     const arrivals = (async () => {
       for (let i = 0; i < 20; i++) {
         during.push(await submit('during', i));
-        if (i === 10) await fetch(`${orchestrator.url}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ capacity: 3 }) });
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        if (i === 10) await fetch(`${flotilla.url('orchestrator')}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ capacity: 3 }) });
+        await pause(50); // pacing: arrivals spread over the rebuild (no condition to wait for)
       }
     })();
     const progress = await rebuildUntilDone();
