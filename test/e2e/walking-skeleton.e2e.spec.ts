@@ -4,36 +4,31 @@ import { DEAD_LETTER_HEADERS } from '@flotilla/messaging';
 import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import { token } from './support/tokens';
-import { readTopic, stack, testKafka, testPool, uniqueNamespace } from '@flotilla/testing';
-import { ServiceProcess } from '@flotilla/testing';
-import { waitFor } from '@flotilla/testing';
+import { readTopic, stack, startFlotilla, testKafka, testPool, waitFor, type Flotilla } from '@flotilla/testing';
 
 /**
  * Black box: requests go in through Kafka from a plain kafkajs producer, answers come out of the
  * projection's HTTP API, the Kafka topics and Jaeger's query API.
  */
 describe('walking skeleton: orchestrator -> agent-pool -> projection', () => {
-  const namespace = uniqueNamespace('e2e');
-  // Admission at a capacity of 20 (default per-customer cap): the 200 executions queue and drain through it.
-  const env = { FLOTILLA_NAMESPACE: namespace, SYNTHETIC_MIN_DURATION_MS: '5', SYNTHETIC_MAX_DURATION_MS: '30', ADMISSION_CAPACITY: '20', RATE_LIMIT_PER_SECOND: '10000' };
-  const basePort = 20_000 + Math.floor(Math.random() * 20_000);
-  const orchestrator = new ServiceProcess('orchestrator', basePort, env);
-  const agentPool = new ServiceProcess('agent-pool', basePort + 1, env);
-  const projection = new ServiceProcess('projection', basePort + 2, env);
   const kafka = testKafka('e2e-producer');
   const registry = new SchemaRegistry({ host: stack.registryUrl });
   const pool = testPool();
+  let flotilla: Flotilla<'orchestrator' | 'agent-pool' | 'projection'>;
   let producer: Producer;
   let requestSchemaId: number;
 
-  const topic = (name: string) => `${namespace}.${name}`;
+  const topic = (name: string) => flotilla.topic(name);
 
   let opsToken = '';
   beforeAll(async () => {
     opsToken = await token({ role: 'ops' });
-    // The orchestrator creates the topics and registers the schemas; the others start alongside.
-    await orchestrator.start();
-    await Promise.all([agentPool.start(), projection.start()]);
+    flotilla = await startFlotilla({
+      namespacePrefix: 'e2e',
+      services: ['orchestrator', 'agent-pool', 'projection'],
+      // Admission at a capacity of 20 (default per-customer cap): the 200 executions queue and drain through it.
+      settings: { all: { SYNTHETIC_MIN_DURATION_MS: '5', SYNTHETIC_MAX_DURATION_MS: '30', ADMISSION_CAPACITY: '20', RATE_LIMIT_PER_SECOND: '10000' } },
+    });
     producer = kafka.producer();
     await producer.connect();
     requestSchemaId = (
@@ -43,14 +38,16 @@ describe('walking skeleton: orchestrator -> agent-pool -> projection', () => {
 
   afterAll(async () => {
     await producer?.disconnect();
-    await Promise.all([orchestrator.stop(), agentPool.stop(), projection.stop()]);
+    await flotilla?.stop();
     await pool.end();
   });
 
+  /** Requests go to five customers in turn. */
+  let requests = 0;
   function request(overrides: Partial<ExecutionRequested> = {}): ExecutionRequested {
     return {
       executionId: randomUUID(),
-      customerId: `customer-${Math.floor(Math.random() * 5)}`,
+      customerId: `customer-${requests++ % 5}`,
       kind: 'code_generation',
       tasks: [{ taskId: 'generate', agentType: 'code_gen', dependsOn: [], input: { prompt: 'hello' } }],
       contractValue: null,
@@ -67,7 +64,7 @@ describe('walking skeleton: orchestrator -> agent-pool -> projection', () => {
   }
 
   async function getExecution(id: string): Promise<{ status: string; reasons: string[]; tasks: { status: string }[] } | undefined> {
-    const response = await fetch(`${projection.url}/v1/executions/${id}`, { headers: { authorization: `Bearer ${opsToken}` } });
+    const response = await fetch(`${flotilla.url('projection')}/v1/executions/${id}`, { headers: { authorization: `Bearer ${opsToken}` } });
     return response.ok ? ((await response.json()) as { status: string; reasons: string[]; tasks: { status: string }[] }) : undefined;
   }
 
@@ -112,7 +109,7 @@ describe('walking skeleton: orchestrator -> agent-pool -> projection', () => {
     expect(rejected.reasons).toEqual(expect.arrayContaining(['customerId is required', 'tasks[0].agentType "fortune_telling" is not a known agent type']));
     await waitFor('the valid request after the bad ones to complete', async () => (await getExecution(valid.executionId))?.status === 'completed');
 
-    const deadLetters = await readTopic(kafka, `${namespace}.flotilla.orchestrator.executions.dlq`, (ms) => ms.some((m) => m.key?.toString() === 'garbage'));
+    const deadLetters = await readTopic(kafka, topic('flotilla.orchestrator.executions.dlq'), (ms) => ms.some((m) => m.key?.toString() === 'garbage'));
     const garbage = deadLetters.find((m) => m.key?.toString() === 'garbage')!;
     expect(garbage.headers![DEAD_LETTER_HEADERS.errorCode]!.toString()).toBe('UNDECODABLE_MESSAGE');
   });
@@ -124,17 +121,17 @@ describe('walking skeleton: orchestrator -> agent-pool -> projection', () => {
 
     const completedCount = async () =>
       Number(
-        (await pool.query(`SELECT count(*) FROM ${namespace}_projection.executions WHERE execution_id = ANY($1) AND status = 'completed'`, [[...ids]])).rows[0].count,
+        (await pool.query(`SELECT count(*) FROM ${flotilla.schema('projection')}.executions WHERE execution_id = ANY($1) AND status = 'completed'`, [[...ids]])).rows[0].count,
       );
     await waitFor('some executions to complete before the crash', async () => (await completedCount()) >= 20, { timeoutMs: 120_000 });
-    await orchestrator.kill('SIGKILL');
+    await flotilla.process('orchestrator').kill('SIGKILL');
     const completedAtCrash = await completedCount();
-    await orchestrator.start();
+    await flotilla.process('orchestrator').start();
 
     await waitFor('all 200 executions to complete', async () => (await completedCount()) === 200, { timeoutMs: 300_000, intervalMs: 500 });
     expect(completedAtCrash).toBeLessThan(200);
 
-    const statuses = (await pool.query(`SELECT status, count(*)::int AS n FROM ${namespace}_projection.executions WHERE execution_id = ANY($1) GROUP BY status`, [[...ids]])).rows;
+    const statuses = (await pool.query(`SELECT status, count(*)::int AS n FROM ${flotilla.schema('projection')}.executions WHERE execution_id = ANY($1) GROUP BY status`, [[...ids]])).rows;
     expect(statuses).toEqual([{ status: 'completed', n: 200 }]);
 
     // Exactly one completion event per execution: a relay republish after the crash repeats an event id, never a new completion.
@@ -153,12 +150,16 @@ describe('walking skeleton: orchestrator -> agent-pool -> projection', () => {
   });
 
   it('exposes Prometheus metrics of executions, tasks and HTTP requests', async () => {
-    const orchestratorMetrics = await (await fetch(`${orchestrator.url}/metrics`)).text();
+    // An execution of its own, read through the API, so that the counters below do not depend on the tests before.
+    const r = request();
+    await submit([r]);
+    await waitFor('the execution to complete', async () => (await getExecution(r.executionId))?.status === 'completed');
+    const orchestratorMetrics = await (await fetch(`${flotilla.url('orchestrator')}/metrics`)).text();
     const completedCount = Number(/workflow_execution_duration_seconds_count\{[^}]*outcome="completed"[^}]*\} (\d+)/.exec(orchestratorMetrics)?.[1] ?? 0);
     expect(completedCount).toBeGreaterThan(0); // since the restart: the executions it completed itself
-    const poolMetrics = await (await fetch(`${agentPool.url}/metrics`)).text();
+    const poolMetrics = await (await fetch(`${flotilla.url('agent-pool')}/metrics`)).text();
     expect(poolMetrics).toMatch(/agent_task_duration_seconds_count\{[^}]*agent_type="code_gen"[^}]*outcome="completed"[^}]*\} [1-9]/);
-    const projectionMetrics = await (await fetch(`${projection.url}/metrics`)).text();
+    const projectionMetrics = await (await fetch(`${flotilla.url('projection')}/metrics`)).text();
     expect(projectionMetrics).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/v1\/executions\/:id"[^}]*status="200"[^}]*\} [1-9]/);
   });
 });
