@@ -2,6 +2,7 @@ import type { AdmissionCapacityChanged, AlertRaised, ExecutionAdmitted, Executio
 import { startFlotilla, waitFor, type Flotilla } from '@flotilla/testing';
 import { randomUUID } from 'node:crypto';
 import { EventDriver, type TopicTail } from './support/event-driver';
+import { token } from './support/tokens';
 
 const DAY = 86_400_000;
 const AGING_POINTS_PER_MINUTE = 1_200;
@@ -18,8 +19,10 @@ describe('admission: capacity, priority with aging, SLA, circuit breaker', () =>
   let executions: TopicTail<Record<string, unknown>>;
   let admission: TopicTail<Record<string, unknown>>;
   let alerts: TopicTail<AlertRaised>;
+  let opsToken = '';
 
   beforeAll(async () => {
+    opsToken = await token({ role: 'ops' });
     flotilla = await startFlotilla({
       namespacePrefix: 'adm',
       services: ['orchestrator', 'agent-pool'],
@@ -48,7 +51,7 @@ describe('admission: capacity, priority with aging, SLA, circuit breaker', () =>
     const input: Record<string, string> = { duration_ms: String(o.durationMs ?? 100), ...(o.fail ? { fail: 'always' } : {}) };
     const response = await fetch(`${flotilla.url('orchestrator')}/v1/executions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${opsToken}` },
       body: JSON.stringify({
         executionId,
         customerId: o.customerId ?? `customer-${name}`,
@@ -130,10 +133,10 @@ describe('admission: capacity, priority with aging, SLA, circuit breaker', () =>
 
   it('keeps to the global capacity and to each customer cap when both bind', async () => {
     // Starts from a capacity of 1, where the previous test leaves it, set here so that this test stands alone.
-    await fetch(`${flotilla.url('orchestrator')}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ capacity: 1 }) });
-    const response = await fetch(`${flotilla.url('orchestrator')}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ capacity: 3 }) });
+    await fetch(`${flotilla.url('orchestrator')}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${opsToken}` }, body: JSON.stringify({ capacity: 1 }) });
+    const response = await fetch(`${flotilla.url('orchestrator')}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${opsToken}` }, body: JSON.stringify({ capacity: 3 }) });
     expect(await response.json()).toMatchObject({ previousCapacity: 1, capacity: 3 });
-    const bad = await fetch(`${flotilla.url('orchestrator')}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ capacity: 0 }) });
+    const bad = await fetch(`${flotilla.url('orchestrator')}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${opsToken}` }, body: JSON.stringify({ capacity: 0 }) });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { message: string }).message).toBe('capacity: must be at least 1');
 
@@ -171,7 +174,7 @@ describe('admission: capacity, priority with aging, SLA, circuit breaker', () =>
   });
 
   it('keeps its queue through a SIGKILL: every queued execution is admitted and completes exactly once', async () => {
-    await fetch(`${flotilla.url('orchestrator')}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ capacity: 1, reason: 'e2e restart' }) });
+    await fetch(`${flotilla.url('orchestrator')}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${opsToken}` }, body: JSON.stringify({ capacity: 1, reason: 'e2e restart' }) });
     const blocker = await submit('restart-blocker', { durationMs: 3_000 });
     await waitFor('the blocker to be admitted', () => admitted(blocker));
     const queued = await Promise.all([1, 2, 3].map((i) => submit(`queued-${i}`)));

@@ -1,6 +1,7 @@
 import type { PoolCapacityChangeRequested, PoolCapacityProvisioned, TaskCompleted, TaskStarted } from '@flotilla/contracts';
 import { startFlotilla, waitFor, type Flotilla } from '@flotilla/testing';
 import { gauge, EventDriver, type TopicTail } from './support/event-driver';
+import { token } from './support/tokens';
 
 /**
  * Capacity commands through the pool's public interface: PoolCapacityChangeRequested in, the answer
@@ -11,8 +12,10 @@ describe('agent pool: capacity commands', () => {
   let driver: EventDriver;
   let answers: TopicTail<PoolCapacityProvisioned>;
   let taskEvents: TopicTail<TaskStarted & TaskCompleted>;
+  let opsToken = '';
 
   beforeAll(async () => {
+    opsToken = await token({ role: 'ops' });
     flotilla = await startFlotilla({
       namespacePrefix: 'apc',
       services: ['agent-pool'],
@@ -49,8 +52,8 @@ describe('agent pool: capacity commands', () => {
     const grow = command({ workers: 3 }); // of two slots each
     expect(await provision(grow)).toMatchObject({ agentType: 'code_gen', outcome: 'provisioned', reason: null, previousWorkers: 1, previousConcurrency: 1, workers: 3, concurrency: 6 });
     expect(await gauge(flotilla.url('agent-pool'), 'agent_pool_concurrency', 'code_gen')).toBe(6);
-    expect(await (await fetch(`${flotilla.url('agent-pool')}/v1/pools/code_gen`)).json()).toMatchObject({ agentType: 'code_gen', workers: 3, concurrency: 6 });
-    const unknown = await fetch(`${flotilla.url('agent-pool')}/v1/pools/deployment`);
+    expect(await (await fetch(`${flotilla.url('agent-pool')}/v1/pools/code_gen`, { headers: { authorization: `Bearer ${opsToken}` } })).json()).toMatchObject({ agentType: 'code_gen', workers: 3, concurrency: 6 });
+    const unknown = await fetch(`${flotilla.url('agent-pool')}/v1/pools/deployment`, { headers: { authorization: `Bearer ${opsToken}` } });
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { message: string }).message).toMatch(/runs no pool for agent type deployment/);
 

@@ -18,8 +18,10 @@ describe('dashboard in a browser', () => {
   let flotilla: Flotilla<'orchestrator' | 'agent-pool' | 'projection'>;
   let browser: Browser;
   let page: Page;
+  let opsToken = '';
 
   beforeAll(async () => {
+    opsToken = await token({ role: 'ops' });
     const executablePath = execFileSync(path.join(ROOT, 'deploy/native/stack'), ['browser'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
     flotilla = await startFlotilla({
       namespacePrefix: 'dash',
@@ -37,7 +39,7 @@ describe('dashboard in a browser', () => {
   const submit = async (customerId: string) => {
     const response = await fetch(`${flotilla.url('orchestrator')}/v1/executions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${opsToken}` },
       body: JSON.stringify({ executionId: `${customerId}-${randomUUID().slice(0, 8)}`, customerId, kind: 'review', deadlineAt: Date.now() + 4 * 86_400_000 }),
     });
     expect(response.status).toBe(202);

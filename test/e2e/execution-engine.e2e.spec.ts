@@ -37,7 +37,7 @@ describe('execution engine: retries, timeouts, cancel, HTTP', () => {
   });
 
   type View = { status: string; reasons: string[]; tasks: { taskId: string; status: string; attempt: number; reason: string | null }[] };
-  const submit = (body: unknown) => fetch(`${flotilla.url('orchestrator')}/v1/executions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const submit = (body: unknown) => fetch(`${flotilla.url('orchestrator')}/v1/executions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${opsToken}` }, body: JSON.stringify(body) });
   const view = async (id: string): Promise<View | undefined> => {
     const response = await fetch(`${flotilla.url('projection')}/v1/executions/${id}`, { headers: { authorization: `Bearer ${opsToken}` } });
     return response.ok ? ((await response.json()) as View) : undefined;
@@ -100,7 +100,7 @@ describe('execution engine: retries, timeouts, cancel, HTTP', () => {
     const body = request([{ taskId: 'long', agentType: 'code_gen', input: { duration_ms: '60000' } }]);
     expect((await submit(body)).status).toBe(202);
     await waitFor('the task to run', async () => (await view(body.executionId))?.tasks[0]?.status === 'running', { timeoutMs: 30_000 });
-    const cancel = await fetch(`${flotilla.url('orchestrator')}/v1/executions/${body.executionId}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'customer changed their mind' }) });
+    const cancel = await fetch(`${flotilla.url('orchestrator')}/v1/executions/${body.executionId}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${opsToken}` }, body: JSON.stringify({ reason: 'customer changed their mind' }) });
     expect(cancel.status).toBe(202);
     const cancelled = await until(body.executionId, 'cancelled', 30_000);
     expect(cancelled.reasons).toEqual(['customer changed their mind']);
@@ -112,14 +112,14 @@ describe('execution engine: retries, timeouts, cancel, HTTP', () => {
     expect(events.some((m) => m.key?.toString() === body.executionId && m.headers?.['flotilla-event-type']?.toString() === 'flotilla.task.TaskFailed')).toBe(true);
 
     // Cancelling again is idempotent; cancelling a finished execution is a conflict.
-    expect((await fetch(`${flotilla.url('orchestrator')}/v1/executions/${body.executionId}/cancel`, { method: 'POST' })).status).toBe(202);
+    expect((await fetch(`${flotilla.url('orchestrator')}/v1/executions/${body.executionId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${opsToken}` } })).status).toBe(202);
     const finished = request([{ taskId: 'quick', agentType: 'code_gen' }]);
     await submit(finished);
     await until(finished.executionId, 'completed');
-    const late = await fetch(`${flotilla.url('orchestrator')}/v1/executions/${finished.executionId}/cancel`, { method: 'POST' });
+    const late = await fetch(`${flotilla.url('orchestrator')}/v1/executions/${finished.executionId}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${opsToken}` } });
     expect(late.status).toBe(409);
     expect(((await late.json()) as { message: string }).message).toBe(`execution ${finished.executionId} is completed and can no longer be cancelled`);
-    const unknown = await fetch(`${flotilla.url('orchestrator')}/v1/executions/${randomUUID()}/cancel`, { method: 'POST' });
+    const unknown = await fetch(`${flotilla.url('orchestrator')}/v1/executions/${randomUUID()}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${opsToken}` } });
     expect(unknown.status).toBe(404);
   });
 

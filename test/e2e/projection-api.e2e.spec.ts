@@ -52,7 +52,7 @@ describe('projection query API', () => {
     const executionId = `${customerId}-${randomUUID().slice(0, 8)}`;
     const response = await fetch(`${flotilla.url('orchestrator')}/v1/executions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.ops}` },
       body: JSON.stringify({ executionId, customerId, kind: 'custom', deadlineAt: Date.now() + 3 * 86_400_000, tasks: [{ taskId: 'work', agentType: 'code_gen', input: { duration_ms: '300', ...(fail ? { fail: 'always' } : {}) } }] }),
     });
     expect(response.status).toBe(202);

@@ -45,7 +45,7 @@ describe('projection: exactly once through a SIGKILL', () => {
       ids.push(executionId);
       const response = await fetch(`${flotilla.url('orchestrator')}/v1/executions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ops}` },
         body: JSON.stringify({ executionId, customerId: `c-${i % 4}`, kind: 'custom', tasks: [{ taskId: 'a', agentType: 'code_gen' }, { taskId: 'b', agentType: 'review', dependsOn: ['a'] }] }),
       });
       expect(response.status).toBe(202);

@@ -47,7 +47,7 @@ describe('projection: rebuild beside the live read models', () => {
     const executionId = `${batch}-${i}-${randomUUID().slice(0, 6)}`;
     const response = await fetch(`${flotilla.url('orchestrator')}/v1/executions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ops}` },
       body: JSON.stringify({ executionId, customerId: `c-${i % 3}`, kind: 'custom', tasks: [{ taskId: 'a', agentType: 'code_gen' }, { taskId: 'b', agentType: 'review', dependsOn: ['a'] }] }),
     });
     expect(response.status).toBe(202);
@@ -129,7 +129,7 @@ describe('projection: rebuild beside the live read models', () => {
     const arrivals = (async () => {
       for (let i = 0; i < 20; i++) {
         during.push(await submit('during', i));
-        if (i === 10) await fetch(`${flotilla.url('orchestrator')}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ capacity: 3 }) });
+        if (i === 10) await fetch(`${flotilla.url('orchestrator')}/v1/admission/capacity`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${ops}` }, body: JSON.stringify({ capacity: 3 }) });
         await pause(50); // pacing: arrivals spread over the rebuild (no condition to wait for)
       }
     })();
