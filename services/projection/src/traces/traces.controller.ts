@@ -1,7 +1,7 @@
 import { NotFoundError } from '@flotilla/domain';
-import { ApiErrors, CurrentPrincipal, ERROR_BODY_SCHEMA, type Principal } from '@flotilla/service-kit';
+import { ApiErrors, ApiPathParam, CurrentPrincipal, parseInput, text, type Principal } from '@flotilla/service-kit';
 import { Controller, Get, Inject, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import type { ExecutionTrace } from './domain/execution-trace';
 import type { ExecutionTraces, TraceWindow } from './execution-traces';
@@ -9,6 +9,9 @@ import { EXECUTION_TRACES } from './traces.constants';
 import type { ReadModelQueries } from '../read-models/domain/read-models';
 import type { ExecutionView } from '../read-models/domain/execution-view';
 import { READ_MODEL_QUERIES } from '../projection.constants';
+
+/** As GET /v1/executions/:id takes it: the router takes at most 100 characters (a longer one answers 404). */
+const executionIdParam = text().min(1).max(100).describe('execution id');
 
 /** Spans may start a little before the execution was accepted (the HTTP request that submitted it). */
 const BEFORE_ACCEPTED_MS = 5 * 60_000;
@@ -73,12 +76,16 @@ export class TracesController {
       '`otherTraceIds` names the others. Spans are sorted by start and carry their parent, depth, service, operation, timing (µs) and status. ' +
       'Jaeger ingests spans a few seconds after they end, so a new execution answers 404 for a moment, and a running one grows.',
   })
-  @ApiParam({ name: 'id', description: 'execution id' })
+  @ApiPathParam('id', executionIdParam)
   @ApiOkResponse({ description: 'The execution\'s spans', schema: TRACE_SCHEMA })
-  @ApiResponse({ status: 404, description: 'Unknown execution, another customer\'s execution, or no spans in Jaeger (yet): the message says which', schema: ERROR_BODY_SCHEMA })
-  @ApiResponse({ status: 503, description: 'Jaeger\'s query API is unreachable, too slow or failing: the message gives the reason; retry later', schema: ERROR_BODY_SCHEMA })
-  @ApiErrors(401, 404, 429, 503)
-  async trace(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<ExecutionTrace> {
+  // 401, 403 and 429 are the guard's, documented on every route that needs a token (documentService).
+  @ApiErrors(
+    400,
+    { status: 404, description: 'No such execution (yet: the read model may lag the events by a moment), another customer\'s, or no spans of it in Jaeger yet (code NOT_FOUND; the message says which)' },
+    { status: 503, description: 'Jaeger\'s query API is unreachable, did not answer within JAEGER_QUERY_TIMEOUT_MS, or failed (code TRACE_STORE_UNAVAILABLE; the message gives the reason); retry later' },
+  )
+  async trace(@CurrentPrincipal() principal: Principal, @Param('id') idParam: string): Promise<ExecutionTrace> {
+    const id = parseInput(executionIdParam, idParam, 'id');
     const execution = await this.queries.getExecution(id);
     // Another customer's execution answers exactly like a missing one: its existence is not leaked.
     if (!execution || (principal.role === 'customer' && execution.customerId !== principal.customerId)) {
