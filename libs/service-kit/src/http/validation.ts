@@ -1,8 +1,14 @@
 import { ValidationError, type FieldProblem } from '@flotilla/domain';
 import { z } from 'zod';
 
-/** Parses an HTTP input with its schema, or throws a ValidationError naming each field (→ 400). */
+/**
+ * Parses an HTTP input with its schema, or throws a ValidationError naming each field (→ 400). Text
+ * must be well-formed Unicode (RFC 7493): JSON can escape an unpaired surrogate, which no UTF-8 store
+ * or Avro record can hold, so such a string is refused here, wherever it sits in the input.
+ */
 export function parseInput<S extends z.ZodTypeAny>(schema: S, input: unknown, root = '(body)'): z.infer<S> {
+  const malformed = malformedText(input, []).map((path) => ({ field: path.join('.') || root, problem: 'must be well-formed Unicode (an unpaired surrogate is not)' }));
+  if (malformed.length > 0) throw new ValidationError(malformed);
   // No body at all is an empty one; a JSON `null` (or any other non-object) is refused by the schema.
   const parsed = schema.safeParse(input === undefined ? {} : input);
   if (parsed.success) return parsed.data;
@@ -14,6 +20,18 @@ export function parseInput<S extends z.ZodTypeAny>(schema: S, input: unknown, ro
         : [{ field: issue.path.join('.') || root, problem: issue.message }],
     ),
   );
+}
+
+const UNPAIRED_SURROGATE = /\p{Cs}/u;
+
+/** The paths of the strings (values or keys) in a parsed input that hold an unpaired surrogate. */
+function malformedText(value: unknown, path: readonly (string | number)[]): (string | number)[][] {
+  if (typeof value === 'string') return UNPAIRED_SURROGATE.test(value) ? [[...path]] : [];
+  if (Array.isArray(value)) return value.flatMap((item, index) => malformedText(item, [...path, index]));
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) => (UNPAIRED_SURROGATE.test(key) ? [[...path, key]] : malformedText(item, [...path, key])));
+  }
+  return [];
 }
 
 /**
@@ -31,14 +49,13 @@ export class RefusedInputError extends ValidationError {
   }
 }
 
-const STORABLE_TEXT = /^[^\u0000\uD800-\uDFFF]*$/u;
-
 /**
- * A string PostgreSQL can store and compare: no NUL (U+0000) and no unpaired surrogate (which JSON
- * can carry and UTF-8 cannot). Every string input that reaches a query or an event is one, so that
- * such input answers 400 instead of failing the query; the OpenAPI document states it as a pattern.
+ * A string PostgreSQL can store and compare: no NUL (U+0000), which its text types refuse. Every
+ * string input that reaches a query or an event is one, so that such input answers 400 instead of
+ * failing the query; the OpenAPI document states it as a pattern. (Unpaired surrogates, which
+ * PostgreSQL refuses too, parseInput refuses in every input.)
  */
-export const text = () => z.string().regex(STORABLE_TEXT, 'must not contain NUL (U+0000) or unpaired surrogate characters');
+export const text = () => z.string().regex(/^[^\u0000]*$/, 'must not contain NUL (U+0000)');
 
 /** The earliest and latest instants PostgreSQL and JavaScript both hold as `timestamptz` and `Date`. */
 const EARLIEST = Date.parse('0001-01-01T00:00:00.000Z');
