@@ -1,4 +1,4 @@
-import { ApiErrors, openApiSchema, parseInput, RequireRole } from '@flotilla/service-kit';
+import { ApiErrors, openApiSchema, parseInput, RequireRole, text } from '@flotilla/service-kit';
 import { Body, Controller, HttpCode, Inject, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { v7 as uuidv7 } from 'uuid';
@@ -11,7 +11,7 @@ import { MAX_CAPACITY } from './domain/capacity';
 const capacitySchema = z
   .object({
     capacity: z.number({ required_error: 'is required' }).int('must be a whole number').min(1, 'must be at least 1').max(MAX_CAPACITY, `must be at most ${MAX_CAPACITY}`),
-    reason: z.string().max(500).default('changed through the API'),
+    reason: text().max(500).default('changed through the API'),
   })
   .strict();
 
@@ -30,8 +30,15 @@ export class AdmissionController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Set the global capacity of concurrently running executions (ops)' })
   @ApiBody({ schema: openApiSchema(capacitySchema) })
-  @ApiOkResponse({ description: 'The change, with the previous capacity (null when unchanged)' })
-  @ApiErrors(400, 401, 403)
+  @ApiOkResponse({
+    description: 'The change, with the previous capacity (null when unchanged)',
+    schema: {
+      type: 'object',
+      required: ['requestId', 'previousCapacity', 'capacity'],
+      properties: { requestId: { type: 'string' }, previousCapacity: { type: 'integer', nullable: true }, capacity: { type: 'integer' } },
+    },
+  })
+  @ApiErrors(400)
   async setCapacity(@Body() body: unknown) {
     const input = parseInput(capacitySchema, body);
     const requestId = `http:${uuidv7()}`;
