@@ -1,8 +1,8 @@
-import { ValidationError } from '@flotilla/domain';
-import { ApiErrors, assertMayActFor, CurrentPrincipal, type Principal } from '@flotilla/service-kit';
+import { ApiErrors, ApiQueryFrom, assertMayActFor, CurrentPrincipal, parseInput, text, type Principal } from '@flotilla/service-kit';
 import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
 import { ChangeCoalescer, visible, type StreamFilter } from './domain/change-coalescer';
 import type { ReadModelChange, ReadModelChanges } from '../read-models/domain/read-models';
 import { READ_MODEL_CHANGES } from '../projection.constants';
@@ -11,6 +11,18 @@ const KINDS: readonly ReadModelChange['kind'][] = ['execution', 'customer', 'ove
 /** At most this many messages a second per stream, however many events arrive. */
 const SEND_EVERY_MS = 250;
 const HEARTBEAT_EVERY_MS = 15_000;
+const KIND = `\\s*(${KINDS.join('|')})\\s*`;
+const streamQuery = z
+  .object({
+    kinds: z
+      .string()
+      .regex(new RegExp(`^(${KIND}(,${KIND})*)?$`), `must name some of ${KINDS.join(', ')}, comma-separated`)
+      .optional()
+      .describe(`comma-separated, of ${KINDS.join(', ')} (default: all)`),
+    customerId: text().min(1).max(200).optional().describe("only this customer's changes; a customer token may name only its own (403)"),
+    access_token: z.string().optional(),
+  })
+  .strict();
 
 /**
  * `GET /v1/stream`: Server-Sent Events of read-model changes, same auth as the API (a browser's
@@ -25,15 +37,12 @@ export class StreamController {
 
   @Get('stream')
   @ApiOperation({ summary: 'Server-Sent Events of read-model changes (text/event-stream)' })
-  @ApiQuery({ name: 'kinds', required: false, description: `comma-separated, of ${KINDS.join(', ')}` })
-  @ApiQuery({ name: 'customerId', required: false })
-  @ApiQuery({ name: 'access_token', required: false, description: 'the bearer token, for EventSource' })
-  @ApiOkResponse({ description: 'The stream', content: { 'text/event-stream': {} } })
-  @ApiErrors(400, 401, 403, 429)
-  stream(@CurrentPrincipal() principal: Principal, @Res() reply: FastifyReply, @Query('kinds') kindsParam?: string, @Query('customerId') customerParam?: string) {
+  @ApiQueryFrom(streamQuery)
+  @ApiOkResponse({ description: 'The stream: `changes` messages, at most 4 a second, and a keep-alive comment every 15 s', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  @ApiErrors({ status: 400, description: 'An unknown kind in `kinds`, or a parameter not listed here' })
+  stream(@CurrentPrincipal() principal: Principal, @Res() reply: FastifyReply, @Query() query: unknown) {
+    const { kinds: kindsParam, customerId: customerParam } = parseInput(streamQuery, query, '(query)');
     const kinds = new Set((kindsParam ? kindsParam.split(',') : KINDS).map((k) => k.trim()) as ReadModelChange['kind'][]);
-    const unknown = [...kinds].filter((k) => !KINDS.includes(k));
-    if (unknown.length > 0) throw ValidationError.of('kinds', `unknown ${unknown.join(', ')}; expected some of ${KINDS.join(', ')}`);
     if (customerParam) assertMayActFor(principal, customerParam);
     const filter: StreamFilter = { kinds, customerId: principal.role === 'customer' ? principal.customerId : (customerParam ?? null) };
 
