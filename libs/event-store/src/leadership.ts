@@ -70,7 +70,11 @@ export class AdvisoryLeadership {
     });
   }
 
-  /** Gives up leadership and the connection (closing it is what surely releases a session lock). */
+  /**
+   * Gives up leadership and the connection. The lock is unlocked first, so that another instance may
+   * take it as soon as this returns; closing the connection (which the server notices a moment later)
+   * is what releases it for sure should the unlock not get through.
+   */
   release(): Promise<void> {
     return this.serialized(async () => {
       const client = this.client;
@@ -78,6 +82,7 @@ export class AdvisoryLeadership {
       const wasLeader = this.leader;
       this.client = null;
       this.leader = false;
+      if (wasLeader) await withTimeout(client.query('SELECT pg_advisory_unlock(hashtext($1))', [this.options.name]), RELEASE_TIMEOUT_MS).catch(() => undefined);
       client.release(true);
       if (wasLeader) this.options.logger?.info({ lock: this.options.name }, 'leadership released');
     });
@@ -140,4 +145,14 @@ export class AdvisoryLeadership {
     this.queue = result.catch(() => undefined);
     return result;
   }
+}
+
+const RELEASE_TIMEOUT_MS = 1_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
