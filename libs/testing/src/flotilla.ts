@@ -217,10 +217,7 @@ class RunningFlotilla<N extends string> implements Flotilla<N> {
   }
 
   private pool(): Pool {
-    if (!this.database) {
-      this.database = testPool(2);
-      this.database.on('error', () => undefined); // an idle client dropped by the server is replaced on next use
-    }
+    this.database ??= testPool(2);
     return this.database;
   }
 
