@@ -13,7 +13,10 @@ const taskSchema = z.object({
   taskId: text().min(1, 'must not be empty').max(200),
   agentType: text().min(1, 'must not be empty').max(100),
   dependsOn: z.array(text().max(200)).max(100).default([]),
-  input: z.record(text(), text(), { invalid_type_error: 'must be an object of string values' }).default({}),
+  input: z
+    .record(text(), text(), { invalid_type_error: 'must be an object of string values' })
+    .default({})
+    .describe('string values by name; neither a name nor a value may contain NUL (U+0000)'),
 });
 
 /** The range of instants a JavaScript Date holds: epoch milliseconds beyond it are no time at all (and no Avro long). */
