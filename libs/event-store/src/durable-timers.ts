@@ -37,6 +37,17 @@ export class DurableTimers<Payload> {
     );
   }
 
+  /** Deletes timers an event made pointless, in that event's transaction. */
+  async cancel(client: PoolClient, timerIds: readonly string[]): Promise<void> {
+    if (timerIds.length === 0) return;
+    await client.query(`DELETE FROM ${this.schema}.durable_timers WHERE timer_id = ANY($1::text[])`, [timerIds]);
+  }
+
+  /** Deletes every timer of a stream (its aggregate ended), in the transaction of the ending. */
+  async cancelStream(client: PoolClient, streamId: string): Promise<void> {
+    await client.query(`DELETE FROM ${this.schema}.durable_timers WHERE stream_id = $1`, [streamId]);
+  }
+
   /** Moves a timer later (a heartbeat pushing its deadline), never earlier; nothing if it is gone. */
   async postpone(timerId: string, dueAt: number): Promise<void> {
     await this.pool.query(`UPDATE ${this.schema}.durable_timers SET due_at = GREATEST(due_at, to_timestamp($2 / 1000.0)) WHERE timer_id = $1`, [timerId, dueAt]);

@@ -3,7 +3,8 @@ import { handleCommand, type CommandResult } from '@flotilla/event-store';
 import { Counter, currentTraceContext, Histogram } from '@flotilla/observability';
 import type { Platform } from '@flotilla/service-kit';
 import { executionStreamId, type ExecutionCommand, type ExecutionEvent, type ExecutionState } from './domain/execution';
-import { executionDecider, timersFor } from './domain/execution.decider';
+import { executionDecider } from './domain/execution.decider';
+import { timersEndedBy, timersFor } from './domain/execution-timers';
 import type { ExecutionSettings } from './domain/policies';
 import type { AdmissionStore } from '../admission/ports';
 import { executionTimerId, type ExecutionTimers } from './ports';
@@ -101,6 +102,9 @@ export class ExecutionCommands {
       withinTransaction: async (client, applied) => {
         const { traceparent } = currentTraceContext();
         for (const { event, stateAfter } of applied) {
+          const ended = timersEndedBy(event);
+          if (ended.scope === 'all') await this.timers.cancelStream(client, executionStreamId(executionId));
+          if (ended.scope === 'attempt') await this.timers.cancel(client, ended.kinds.map((kind) => executionTimerId(executionId, { taskId: ended.taskId, attempt: ended.attempt, kind })));
           const timers = timersFor(event, stateAfter, this.settings).map((timer) => ({
             timerId: executionTimerId(executionId, timer),
             streamId: executionStreamId(executionId),

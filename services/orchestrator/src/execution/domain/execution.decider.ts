@@ -2,7 +2,7 @@ import type { TaskSpec } from '@flotilla/contracts';
 import type { ExecutionCommand, ExecutionEvent, ExecutionState, ExecutionTimer, TaskState } from './execution';
 import { initialExecutionState } from './execution';
 import { basePriority } from '../../admission/domain/priority';
-import { decideRetry, retryPolicyFor, timeoutsFor, type ExecutionSettings } from './policies';
+import { decideRetry, retryPolicyFor, type ExecutionSettings } from './policies';
 import { downstreamOf, resolveWorkflow, validateExecutionRequest } from './validate-request';
 import { assertNever } from '@flotilla/domain';
 
@@ -266,35 +266,9 @@ export function evolve(state: ExecutionState, event: ExecutionEvent): ExecutionS
   }
 }
 
-/** The durable timers an event starts (pure): retries, and the three task timeouts. */
-export function timersFor(event: ExecutionEvent, stateAfter: ExecutionState, settings: ExecutionSettings): ExecutionTimer[] {
-  switch (event.type) {
-    case 'flotilla.task.TaskDispatched': {
-      const { scheduleToStartMs } = timeoutsFor(settings, event.data.agentType);
-      return scheduleToStartMs > 0 ? [{ kind: 'schedule_to_start', taskId: event.data.taskId, attempt: event.data.attempt, dueAt: event.data.dispatchedAt + scheduleToStartMs }] : [];
-    }
-    case 'flotilla.execution.TaskStartRecorded': {
-      if (stateAfter.status === 'NotRequested' || stateAfter.status === 'Rejected') return [];
-      const spec = stateAfter.tasks.find((t) => t.taskId === event.data.taskId);
-      if (!spec) return [];
-      const { startToCloseMs, heartbeatMs } = timeoutsFor(settings, spec.agentType);
-      const { taskId, attempt, startedAt } = event.data;
-      const timers: ExecutionTimer[] = [];
-      if (startToCloseMs > 0) timers.push({ kind: 'start_to_close', taskId, attempt, dueAt: startedAt + startToCloseMs });
-      if (heartbeatMs > 0) timers.push({ kind: 'heartbeat', taskId, attempt, dueAt: startedAt + heartbeatMs });
-      return timers;
-    }
-    case 'flotilla.execution.TaskRetryScheduled':
-      return [{ kind: 'retry', taskId: event.data.taskId, attempt: event.data.nextAttempt, dueAt: event.data.retryAt }];
-    default:
-      return [];
-  }
-}
-
 function withTask(state: ExecutionState, taskId: string, task: TaskState): ExecutionState {
   if (state.status !== 'Running' && state.status !== 'Queued') return state;
   return { ...state, taskStates: { ...state.taskStates, [taskId]: task } };
 }
-
 
 export const executionDecider = { initialState: initialExecutionState, decide, evolve };

@@ -1,6 +1,7 @@
 import type { ExecutionRequested, TaskSpec } from '@flotilla/contracts';
 import type { ExecutionCommand, ExecutionEvent, ExecutionState } from './execution';
-import { executionDecider, timersFor } from './execution.decider';
+import { executionDecider } from './execution.decider';
+import { timersEndedBy, timersFor } from './execution-timers';
 import { DEFAULT_ADMISSION_POLICY } from '../../admission/domain/admission-policy';
 import type { ExecutionSettings } from './policies';
 
@@ -185,6 +186,17 @@ describe('Execution decider: timeouts', () => {
       { kind: 'start_to_close', taskId: 'plan', attempt: 1, dueAt: T0 + 50 + 300_000 },
       { kind: 'heartbeat', taskId: 'plan', attempt: 1, dueAt: T0 + 50 + 10_000 },
     ]);
+  });
+
+  it('ends the timers an event makes pointless: the start ends schedule-to-start, an outcome its attempt\'s timeouts, an ending all', () => {
+    const history = started();
+    expect(timersEndedBy(history[4])).toEqual({ scope: 'attempt', taskId: 'plan', attempt: 1, kinds: ['schedule_to_start'] });
+    const completed = given(...history).when({ type: 'RecordTaskCompleted', taskId: 'plan', attempt: 1, now: T0 + 100 });
+    const outcome = completed.find((e) => e.type === 'flotilla.execution.TaskOutcomeRecorded')!;
+    expect(timersEndedBy(outcome)).toEqual({ scope: 'attempt', taskId: 'plan', attempt: 1, kinds: ['schedule_to_start', 'start_to_close', 'heartbeat'] });
+    const cancelled = given(...history).when({ type: 'CancelExecution', reason: 'no longer needed', now: T0 + 100 });
+    expect(cancelled.map(timersEndedBy)).toContainEqual({ scope: 'all' });
+    expect(timersEndedBy(history[3])).toEqual({ scope: 'none' });
   });
 
   it('a schedule-to-start timeout on a task never started retries it and tells the pool to drop the attempt', () => {
