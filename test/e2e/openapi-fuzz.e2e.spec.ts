@@ -1,6 +1,7 @@
 import { signToken } from '@flotilla/service-kit';
 import { startFlotilla, testPool, waitFor, type Flotilla, type ServiceName } from '@flotilla/testing';
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Pool } from 'pg';
 
@@ -22,6 +23,8 @@ import type { Pool } from 'pg';
  */
 const FUZZ = path.resolve(__dirname, '../fuzz');
 const ROOT = path.resolve(__dirname, '../..');
+// Where Schemathesis and Hypothesis may leave files of their own, and where the JUnit reports go (ignored by git).
+const RESULTS = path.join(ROOT, 'test-results', 'schemathesis');
 const SERVICES: readonly ServiceName[] = ['orchestrator', 'agent-pool', 'projection'];
 const EXAMPLES = process.env.FLOTILLA_FUZZ_EXAMPLES ?? '15';
 const AUTHENTICATED_CHECKS = ['not_a_server_error', 'status_code_conformance', 'response_schema_conformance', 'positive_data_acceptance', 'refusals_carry_their_reason'];
@@ -36,11 +39,12 @@ interface Run {
 /** Runs test/fuzz/schemathesis with the project's settings; never rejects (the exit code says how it went). */
 function schemathesis(args: readonly string[], timeoutMs = 240_000): Promise<Run> {
   const startedAt = Date.now();
+  fs.mkdirSync(RESULTS, { recursive: true });
   return new Promise((resolve) => {
     execFile(
       path.join(FUZZ, 'schemathesis'),
       [...args],
-      { cwd: FUZZ, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, SCHEMATHESIS_HOOKS: path.join(FUZZ, 'hooks.py'), NO_COLOR: '1' } },
+      { cwd: RESULTS, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, SCHEMATHESIS_HOOKS: path.join(FUZZ, 'hooks.py'), NO_COLOR: '1', PYTHONDONTWRITEBYTECODE: '1' } },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, output: `${stdout}${stderr}${error && typeof error.code !== 'number' ? `\n${error.message}` : ''}`, seconds: (Date.now() - startedAt) / 1000 });
@@ -103,7 +107,7 @@ describe('OpenAPI documents: a property-based fuzz of every service', () => {
       '--report',
       'junit',
       '--report-junit-path',
-      path.join(ROOT, 'test-results', 'schemathesis', `${service}-${mode}.xml`),
+      path.join(RESULTS, `${service}-${mode}.xml`),
     ]);
 
   const expectClean = (service: ServiceName, mode: string, run: Run) => {
