@@ -10,6 +10,8 @@ import type { ProjectionConfig } from './projection.config';
 import { CachedReadModelQueries } from './read-models/infrastructure/cached-queries';
 import { Projector } from './read-models/infrastructure/projector';
 import { PostgresReadModelQueries } from './read-models/infrastructure/read-model.queries';
+import { KafkaTopicPositions } from './rebuild/infrastructure/kafka-topic-positions';
+import { PostgresGenerations } from './rebuild/infrastructure/postgres-generations';
 import { RebuildService } from './rebuild/rebuild.service';
 import { JaegerTraces } from './traces/infrastructure/jaeger-traces';
 import { EXECUTION_TRACES } from './traces/traces.constants';
@@ -30,7 +32,8 @@ export function projectionProviders({ platform, config }: ServiceContext<Project
   const queries = config.READ_CACHE_TTL_MS > 0 ? new CachedReadModelQueries(database, redis, `${prefix}:projection`, feed, config.READ_CACHE_TTL_MS) : database;
   const live = new Projector(platform.pool, platform.store.schema, feed);
   const topics = READ_MODEL_TOPICS.map((t) => platform.topic(t.name));
-  const rebuild = new RebuildService(platform, feed, { schema: platform.store.schema, topics, migrationsDir: MIGRATIONS_DIR });
+  const generations = new PostgresGenerations(platform.pool, MIGRATIONS_DIR);
+  const rebuild = new RebuildService(platform, feed, { schema: platform.store.schema, topics }, generations, new KafkaTopicPositions(platform.kafka));
   const traces = new JaegerTraces({ baseUrl: config.JAEGER_QUERY_URL, timeoutMs: config.JAEGER_QUERY_TIMEOUT_MS });
   return {
     // Factories, not useValue: Nest would otherwise walk these objects to compute the module token.

@@ -1,12 +1,11 @@
 import { isUnavailable, type ConsumedEvent, type EventConsumer } from '@flotilla/messaging';
-import type { Admin } from 'kafkajs';
 import { AdvisoryLeadership, type Platform } from '@flotilla/service-kit';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReadModelChange } from '../read-models/domain/read-models';
 import { caughtUp, isRunning, progressOf, RebuildRunningElsewhereError, transition, truncatedPartitions, TruncatedHistoryError, type PartitionEnd, type PartitionPosition, type PartitionProgress, type RebuildState } from './domain/rebuild';
-import { createGeneration, dropGeneration, readCheckpoints, switchGeneration } from '../read-models/infrastructure/generations';
 import type { ChangeFeed } from '../live-stream/change-feed';
-import { Projector } from '../read-models/infrastructure/projector';
+import type { ReadModelProjector } from '../read-models/read-model-events';
+import type { ReadModelGenerations, TopicPositions } from './ports';
 
 const REBUILD_CONSUMER = 'read-models-rebuild';
 
@@ -26,7 +25,6 @@ export interface RebuildOptions {
   readonly schema: string;
   /** Physical names of every topic the read models are built from. */
   readonly topics: readonly string[];
-  readonly migrationsDir: string;
   readonly pollIntervalMs?: number;
 }
 
@@ -53,7 +51,6 @@ export class RebuildService {
    * Lost with its connection when PostgreSQL restarts; the rebuild then waits and takes it again.
    */
   private readonly lock: AdvisoryLeadership;
-  private admin: Admin | null = null;
   private swapped = false;
   private readonly gate = new Gate();
   private readonly next: string;
@@ -63,6 +60,8 @@ export class RebuildService {
     private readonly platform: Platform,
     private readonly feed: ChangeFeed,
     private readonly options: RebuildOptions,
+    private readonly generations: ReadModelGenerations,
+    private readonly positions: TopicPositions,
     private readonly now: () => number = Date.now,
   ) {
     this.next = `${options.schema}_rebuild`;
@@ -96,9 +95,9 @@ export class RebuildService {
     }
     Object.assign(this, { startedAt: this.now(), finishedAt: null, eventsApplied: 0, error: null, swapped: false, ends, partitions: progressOf(ends, [], []) });
     try {
-      await createGeneration(this.platform.pool, this.next, this.options.migrationsDir);
+      await this.generations.create(this.next);
       await this.forgetGroup();
-      const projector = new Projector(this.platform.pool, this.next, null);
+      const projector = this.generations.projector(this.next);
       this.consumer = await this.platform.createConsumer({
         // One group for every rebuild, deleted before each: a group without offsets starts at the
         // beginning of every topic.
@@ -136,18 +135,15 @@ export class RebuildService {
   /** Lets the next rebuild begin (closing the lock's connection is what surely releases it). */
   private async unlock(): Promise<void> {
     await this.lock.release();
-    await this.admin?.disconnect().catch(() => undefined);
-    this.admin = null;
+    await this.positions.close();
   }
 
   /** Deletes the rebuild group's committed offsets; a group that does not exist is fine. */
   private async forgetGroup(): Promise<void> {
-    const admin = await this.kafkaAdmin();
-    await admin.deleteGroups([this.platform.groupId(REBUILD_CONSUMER)]).catch(() => undefined);
+    await this.positions.forget(this.platform.groupId(REBUILD_CONSUMER));
   }
 
-
-  private async apply(projector: Projector, event: ConsumedEvent): Promise<void> {
+  private async apply(projector: ReadModelProjector, event: ConsumedEvent): Promise<void> {
     // Without the lock (lost with its connection, not taken again yet) another instance may have
     // started a rebuild into the same schema: nothing is written until drive() holds it again.
     while (isRunning(this.state) && !this.swapped && !this.lock.isLeader()) await sleep(this.options.pollIntervalMs ?? 250);
@@ -189,7 +185,7 @@ export class RebuildService {
   /** One round: hold the lock, measure the progress, switch once caught up; true when switched. */
   private async step(): Promise<boolean> {
     if (!(await this.lock.acquire())) throw this.lock.unavailable ?? new RebuildLockLostError();
-    this.partitions = progressOf(this.ends, await readCheckpoints(this.platform.pool, this.next), await this.committed());
+    this.partitions = progressOf(this.ends, await this.generations.checkpoints(this.next), await this.committed());
     if (this.state === 'replaying' && caughtUp(this.partitions)) this.state = transition(this.state, 'switching');
     return this.state === 'switching' && (await this.trySwitch());
   }
@@ -197,14 +193,14 @@ export class RebuildService {
   private async trySwitch(): Promise<boolean> {
     // The rebuild's own transactions finish first; none starts until the swap is decided.
     const switched = await this.gate.exclusive(async () => {
-      const done = await switchGeneration(this.platform.pool, this.options.schema, this.next, this.retired);
+      const done = await this.generations.switchTo(this.options.schema, this.next, this.retired);
       if (done) this.swapped = true;
       return done;
     });
     if (!switched) return false;
     await this.stopConsuming();
-    await dropGeneration(this.platform.pool, this.retired).catch((error) => this.platform.logger.warn({ err: error }, 'dropping the retired read models failed'));
-    await dropGeneration(this.platform.pool, this.next).catch(() => undefined);
+    await this.generations.drop(this.retired).catch((error) => this.platform.logger.warn({ err: error }, 'dropping the retired read models failed'));
+    await this.generations.drop(this.next).catch(() => undefined);
     // Switched is switched: a failure from here on must not send drive() round to switch again.
     await this.everythingChanged()
       .then((changes) => this.feed.publish(changes))
@@ -220,8 +216,8 @@ export class RebuildService {
   /** Every cached card and the overview may differ now; the live stream hears the same. */
   private async everythingChanged(): Promise<ReadModelChange[]> {
     const at = new Date(this.now()).toISOString();
-    const { rows } = await this.platform.pool.query(`SELECT DISTINCT customer_id FROM ${this.options.schema}.executions WHERE customer_id IS NOT NULL`);
-    return [{ kind: 'overview', id: 'system', customerId: null, at }, ...rows.map((r): ReadModelChange => ({ kind: 'customer', id: r.customer_id, customerId: r.customer_id, at }))];
+    const customers = await this.generations.customers(this.options.schema);
+    return [{ kind: 'overview', id: 'system', customerId: null, at }, ...customers.map((customerId): ReadModelChange => ({ kind: 'customer', id: customerId, customerId, at }))];
   }
 
   /** `ownsGeneration: false` when the lock went to another instance: the schema is its rebuild's now. */
@@ -229,38 +225,20 @@ export class RebuildService {
     this.platform.logger.error({ err: error }, 'read-model rebuild failed; the live read models are unchanged');
     this.error = error instanceof Error ? error.message : String(error);
     await this.stopConsuming();
-    if (ownsGeneration) await dropGeneration(this.platform.pool, this.next).catch(() => undefined);
+    if (ownsGeneration) await this.generations.drop(this.next).catch(() => undefined);
     await this.unlock();
     if (isRunning(this.state)) this.state = transition(this.state, 'failed');
     this.finishedAt = this.now();
   }
 
-  private async topicOffsets(): Promise<PartitionEnd[]> {
-    const admin = await this.kafkaAdmin();
-    const ends: PartitionEnd[] = [];
-    for (const topic of this.options.topics) {
-      for (const p of await admin.fetchTopicOffsets(topic)) ends.push({ topic, partition: p.partition, startOffset: Number(p.low), endOffset: Number(p.high) });
-    }
-    return ends;
+  private topicOffsets(): Promise<PartitionEnd[]> {
+    return this.positions.ends(this.options.topics);
   }
-
 
   /** What the rebuild's group committed: the next offset to read, per partition. */
-  private async committed(): Promise<PartitionPosition[]> {
-    const offsets = await (await this.kafkaAdmin()).fetchOffsets({ groupId: this.platform.groupId(REBUILD_CONSUMER), topics: [...this.options.topics] });
-    return offsets.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) })));
+  private committed(): Promise<PartitionPosition[]> {
+    return this.positions.committed(this.platform.groupId(REBUILD_CONSUMER), this.options.topics);
   }
-
-  /** One admin connection for the whole rebuild: its progress is read from Kafka every poll. */
-  private async kafkaAdmin(): Promise<Admin> {
-    if (!this.admin) {
-      const admin = this.platform.kafka.admin();
-      await admin.connect();
-      this.admin = admin;
-    }
-    return this.admin;
-  }
-
 }
 
 /** While PostgreSQL was away, another instance took the rebuild lock (and so started its own rebuild). */
