@@ -167,9 +167,9 @@ describe('projection query API', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.problems).toEqual(
       expect.arrayContaining([
-        { parameter: 'limit', problem: 'must be at least 1' },
-        { parameter: 'status', problem: expect.stringMatching(/Invalid enum value/) },
-        { parameter: 'colour', problem: expect.stringMatching(/Unrecognized key/) },
+        { field: 'limit', problem: 'must be at least 1' },
+        { field: 'status', problem: expect.stringMatching(/Invalid enum value/) },
+        { field: 'colour', problem: expect.stringMatching(/Unrecognized key/) },
       ]),
     );
     expect((await get('/v1/executions?from=yesterday')).body.message).toBe('from: must be an ISO-8601 date-time');

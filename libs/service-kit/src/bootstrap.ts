@@ -37,7 +37,7 @@ export async function runService(telemetry: Telemetry, define: () => ServiceDefi
   const { config } = platform.options;
   try {
     await platform.start();
-    const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter({ bodyLimit: 1_048_576 }), {
+    const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter({ bodyLimit: 1_048_576, maxParamLength: 1_024 }), {
       logger: new NestPinoLogger(platform.logger),
       bufferLogs: false,
     });

@@ -3,7 +3,7 @@ import type { RetryOptions } from '@flotilla/messaging';
 import { KafkaEventsTransport } from '@flotilla/messaging';
 import type { Telemetry } from '@flotilla/observability';
 import { Inject, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap, type Provider, type Type } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { APP_GUARD, ModuleRef } from '@nestjs/core';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { runService } from './bootstrap';
 import { loadConfig, platformConfigSchema, type PlatformConfig } from './config';
 import { createAuthenticator } from './http/auth-config';
+import { AuthGuard } from './http/auth.guard';
 import { kafkaConnectionProblems } from './kafka-connection';
 import { RATE_LIMITER } from './http/auth.guard';
 import { documentService } from './http/openapi';
@@ -133,7 +134,8 @@ export function defineService<Shape extends z.ZodRawShape>(telemetry: Telemetry,
       module: ServiceModule,
       imports: [PlatformModule.forPlatform(platform, authenticator)],
       controllers: [...(declaration.controllers ?? [])],
-      providers: [...providers, BackgroundLifecycle],
+      // The guard is registered here, not in the platform module: it injects the service's rate limiter, if any.
+      providers: [...providers, BackgroundLifecycle, { provide: APP_GUARD, useClass: AuthGuard }],
     };
 
     const consumerTransports = (declaration.consumers ?? []).map(

@@ -1,7 +1,6 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { HealthController } from './health.controller';
-import { AuthGuard } from './http/auth.guard';
 import { FlotillaExceptionFilter } from './http/exception.filter';
 import { AUTHENTICATOR, type Authenticator } from './http/principal';
 import type { Platform } from './platform';
@@ -18,8 +17,8 @@ class PlatformLifecycle implements OnApplicationShutdown {
 
 /**
  * Exposes an already started Platform to a service's Nest application, with what every HTTP API
- * shares: the authenticator guarding every route not marked @Public(), and the one mapping of the
- * error model to HTTP statuses.
+ * shares: the authenticator (the guard itself is registered in the service's module, where it sees
+ * the service's optional rate limiter) and the one mapping of the error model to HTTP statuses.
  */
 @Global()
 @Module({})
@@ -32,7 +31,6 @@ export class PlatformModule {
       providers: [
         { provide: PLATFORM, useFactory: () => platform },
         { provide: AUTHENTICATOR, useFactory: () => authenticator },
-        { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useFactory: () => new FlotillaExceptionFilter(platform.logger) },
         PlatformLifecycle,
       ],

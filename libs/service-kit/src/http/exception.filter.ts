@@ -1,5 +1,6 @@
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { FlotillaError, isConcurrencyError, isIllegalStateError, isNotFoundError, isValidationError } from '@flotilla/domain';
+import { isUnavailable } from '@flotilla/messaging';
 import type { Logger } from '@flotilla/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError, RateLimitedError } from './principal';
@@ -40,8 +41,8 @@ function requestErrorOf(error: unknown, request: FastifyRequest | undefined): { 
  * problem, not found → 404, illegal state → 409, concurrency → 412, authentication → 401 (with
  * WWW-Authenticate), forbidden → 403, rate limited → 429 (with Retry-After). Nest's own HTTP
  * exceptions (a malformed JSON body, an unknown route) and the requests Fastify refuses (an empty or
- * oversized body, another media type, an unknown method) keep their 4xx. Anything else is a 500
- * whose detail stays in the log, not in the answer.
+ * oversized body, another media type, an unknown method) keep their 4xx. A dependency that is away
+ * is a 503 with Retry-After. Anything else is a 500 whose detail stays in the log, not in the answer.
  */
 @Catch()
 export class FlotillaExceptionFilter implements ExceptionFilter {
@@ -69,6 +70,14 @@ export class FlotillaExceptionFilter implements ExceptionFilter {
     const refused = requestErrorOf(error, host.switchToHttp().getRequest<FastifyRequest>());
     if (refused) {
       void reply.status(refused.status).send({ statusCode: refused.status, error: REASONS[refused.status] ?? 'Error', code: refused.code, message: refused.message });
+      return;
+    }
+    if (isUnavailable(error)) {
+      // A dependency is away (PostgreSQL restarting, the broker gone): nobody's fault, and the same
+      // request will succeed once it is back, which /ready tells.
+      this.logger.warn({ err: error }, 'request failed: a dependency is unavailable');
+      reply.header('retry-after', '1');
+      void reply.status(503).send({ statusCode: 503, error: REASONS[503], code: 'DEPENDENCY_UNAVAILABLE', message: 'a dependency of this service is unavailable; retry shortly (GET /ready names it)' });
       return;
     }
     this.logger.error({ err: error }, 'request failed');

@@ -53,8 +53,8 @@ const documentedRequestSchema = requestSchema.extend({
 
 const cancelSchema = z.object({ reason: text().min(1).max(500).default('cancelled through the API') }).strict();
 
-/** An execution id in a path: what the submit schema allows, up to the router's 100 characters. */
-const executionIdParam = text().min(1).max(100).describe('execution id');
+/** An execution id in a path: what the submit schema allows (the router takes path parameters of up to 1 024 characters). */
+const executionIdParam = text().min(1).max(200).describe('execution id');
 
 const ACCEPTED_SCHEMA = {
   type: 'object',

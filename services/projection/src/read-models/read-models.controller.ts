@@ -43,8 +43,9 @@ const cardsQuery = z.object({ ...page }).strict();
 const alertsQuery = z.object({ ...page, severity: z.enum(['info', 'warning', 'critical']).optional(), customerId: customerFilter }).strict();
 const slaQuery = z.object({ ...page, customerId: customerFilter }).strict();
 /** Ids in paths: the router takes at most 100 characters (a longer one answers 404). */
-const executionIdParam = text().min(1).max(100).describe('execution id');
-const customerIdParam = text().min(1).max(100).describe('customer id');
+// As the orchestrator takes them (at most 200 characters each); the router takes path parameters of up to 1 024.
+const executionIdParam = text().min(1).max(200).describe('execution id');
+const customerIdParam = text().min(1).max(200).describe('customer id');
 
 const parse = <T extends z.ZodTypeAny>(schema: T, query: unknown): z.infer<T> => parseInput(schema, query, '(query)');
 

@@ -10,8 +10,8 @@ import type { ReadModelQueries } from '../read-models/domain/read-models';
 import type { ExecutionView } from '../read-models/domain/execution-view';
 import { READ_MODEL_QUERIES } from '../projection.constants';
 
-/** As GET /v1/executions/:id takes it: the router takes at most 100 characters (a longer one answers 404). */
-const executionIdParam = text().min(1).max(100).describe('execution id');
+/** As GET /v1/executions/:id takes it (the orchestrator accepts ids of at most 200 characters). */
+const executionIdParam = text().min(1).max(200).describe('execution id');
 
 /** Spans may start a little before the execution was accepted (the HTTP request that submitted it). */
 const BEFORE_ACCEPTED_MS = 5 * 60_000;
