@@ -4,6 +4,7 @@ import { executionDecider } from './execution.decider';
 import { timersEndedBy, timersFor } from './execution-timers';
 import { DEFAULT_ADMISSION_POLICY } from '../../admission/domain/admission-policy';
 import type { ExecutionSettings } from './policies';
+import { deciderSpec } from '@flotilla/domain';
 
 const T0 = 1_700_000_000_000;
 const task = (taskId: string, agentType: string, dependsOn: string[] = []): TaskSpec => ({ taskId, agentType, dependsOn, input: {} });
@@ -33,10 +34,11 @@ function request(overrides: Partial<ExecutionRequested> = {}): ExecutionRequeste
   };
 }
 
-/** given events, when command, then events (Emmett-style). */
+/** given events, when command: the events decided (the shared decider spec, read as a plain list here). */
+const spec = deciderSpec(executionDecider);
 function given(...events: ExecutionEvent[]) {
-  const state = events.reduce(executionDecider.evolve, executionDecider.initialState);
-  return { state, when: (command: ExecutionCommand) => executionDecider.decide(command, state) };
+  const history = spec.given(...events);
+  return { state: history.state, when: (command: ExecutionCommand) => history.when(command).events };
 }
 
 const types = (events: ExecutionEvent[]) => events.map((e) => e.type.replace(/^flotilla\.(execution|task|alert)\./, ''));
