@@ -148,7 +148,12 @@ const SERVICES: readonly Service[] = ['orchestrator', 'agent-pool', 'projection'
     })();
 
     const timings: Record<string, number> = {};
-    await sleep(3_000);
+    // Each phase runs under load: it waits until more executions have gone in, not for a fixed time.
+    const underLoad = (count: number) => {
+      const from = ids.length;
+      return waitFor(`${count} more executions submitted`, () => ids.length >= from + count, { timeoutMs: 60_000, intervalMs: 50 });
+    };
+    await underLoad(10);
 
     // PostgreSQL: SIGKILL of the postmaster, as in a crash; every service says so, then it comes back.
     await stackCommand('kill', 'postgres');
@@ -159,7 +164,7 @@ const SERVICES: readonly Service[] = ['orchestrator', 'agent-pool', 'projection'
     timings.postgresOkAfterMs = Date.now() - back;
     await waitFor('every service to be ready again after PostgreSQL returned', allReady, { timeoutMs: 60_000, intervalMs: 100 });
     timings.readyAfterPostgresMs = Date.now() - back;
-    await sleep(3_000);
+    await underLoad(10);
 
     // The Kafka broker: the same.
     await stackCommand('kill', 'kafka');
@@ -170,7 +175,7 @@ const SERVICES: readonly Service[] = ['orchestrator', 'agent-pool', 'projection'
     timings.kafkaOkAfterMs = Date.now() - back;
     await waitFor('every service to be ready again after Kafka returned', allReady, { timeoutMs: 120_000, intervalMs: 100 });
     timings.readyAfterKafkaMs = Date.now() - back;
-    await sleep(3_000);
+    await underLoad(10);
 
     submitting = false;
     await Promise.all([overHttp, overKafka]);

@@ -38,7 +38,7 @@ function request(overrides: Partial<ExecutionRequested> = {}): ExecutionRequeste
 const spec = deciderSpec(executionDecider);
 function given(...events: ExecutionEvent[]) {
   const history = spec.given(...events);
-  return { state: history.state, when: (command: ExecutionCommand) => history.when(command).events };
+  return { state: history.state, when: (command: ExecutionCommand) => [...history.when(command).events] };
 }
 
 const types = (events: ExecutionEvent[]) => events.map((e) => e.type.replace(/^flotilla\.(execution|task|alert)\./, ''));
