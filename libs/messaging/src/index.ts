@@ -7,5 +7,6 @@ export * from './topic-admin';
 export * from './event-publisher';
 export * from './event-consumer';
 export * from './completed-prefix';
+export * from './hand-off';
 export * from './nest/kafka-events.transport';
 export * from './consumer-lag';

@@ -1,5 +1,6 @@
 import { BaseRpcContext, CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
+import type { OwnedPartitions } from '../consumer-lag';
 import type { ConsumedEvent, EventConsumer } from '../event-consumer';
 
 /** Handed to `@Ctx()` in an `@EventPattern` handler. */
@@ -13,8 +14,9 @@ export class KafkaEventContext extends BaseRpcContext<[ConsumedEvent]> {
  * A NestJS custom transport whose patterns are event types: `@EventPattern('flotilla.task.TaskCompleted')`
  * receives a `ConsumedEvent`. Events of a type no handler claims are acknowledged and skipped (several
  * types share a topic). A handler that throws is retried and then dead-lettered by the consumer.
+ * A consumer in hand-off mode ignores the handlers: its sink takes the events.
  */
-export class KafkaEventsTransport extends Server implements CustomTransportStrategy {
+export class KafkaEventsTransport extends Server implements CustomTransportStrategy, OwnedPartitions {
   private consumer: EventConsumer | null = null;
 
   constructor(private readonly createConsumer: (handler: (event: ConsumedEvent) => Promise<void>) => Promise<EventConsumer>) {
@@ -34,6 +36,15 @@ export class KafkaEventsTransport extends Server implements CustomTransportStrat
   async close(): Promise<void> {
     await this.consumer?.stop();
     this.consumer = null;
+  }
+
+  /** What its consumer owns now: nothing before it has started (for ConsumerLag). */
+  partitionsOf(topic: string): readonly number[] {
+    return this.consumer?.partitionsOf(topic) ?? [];
+  }
+
+  nextToTake(topic: string, partition: number): bigint | null {
+    return this.consumer?.nextToTake(topic, partition) ?? null;
   }
 
   /** Event types that have a handler; the service uses it to decide which topics to subscribe to. */
