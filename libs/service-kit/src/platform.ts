@@ -1,6 +1,6 @@
 import { deadLetterTopic, EVENT_SCHEMAS, physicalTopic, routeEvent, topicCatalogue, type EventType, type TopicSpec } from '@flotilla/contracts';
 import { PostgresEventStore, OutboxRelay, schemaName, type Destination } from '@flotilla/event-store';
-import { AvroSerde, ensureTopics, EventConsumer, EventPublisher, type EventHandler, type RetryOptions } from '@flotilla/messaging';
+import { AvroSerde, ensureTopics, EventConsumer, EventPublisher, type DeadLetter, type EventHandler, type HandOffMode, type RetryOptions } from '@flotilla/messaging';
 import { createLogger, createMetricsRegistry, type Logger, type Registry, type Telemetry } from '@flotilla/observability';
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import { Pool } from 'pg';
@@ -20,18 +20,29 @@ export interface PlatformOptions {
   readonly extraTopics?: readonly TopicSpec[];
 }
 
-export interface ConsumerSpec {
+interface ConsumerSpecBase {
   /** Logical consumer name inside the service; the group id is derived from it. */
   readonly name: string;
   readonly topics: readonly string[];
-  readonly handler: EventHandler;
-  readonly concurrencyPerPartition?: number;
-  /** See `EventConsumerOptions.ordering`. */
-  readonly ordering?: 'key' | 'partition';
   readonly retry?: RetryOptions;
   /** Where a new group starts: the beginning (default) or only new messages (broadcast groups). */
   readonly fromBeginning?: boolean;
 }
+
+/** A consumer that handles each message itself (see EventConsumer's handle mode). */
+export interface HandlingConsumerSpec extends ConsumerSpecBase {
+  readonly handler: EventHandler;
+  readonly concurrencyPerPartition?: number;
+  /** See `EventConsumerOptions.ordering`. */
+  readonly ordering?: 'key' | 'partition';
+}
+
+/** A consumer that hands each message to a sink without waiting for it to run (see HandOffMode). */
+export interface HandOffConsumerSpec extends ConsumerSpecBase {
+  readonly mode: HandOffMode;
+}
+
+export type ConsumerSpec = HandlingConsumerSpec | HandOffConsumerSpec;
 
 /**
  * Everything a service needs from the outside world, wired once: Kafka, the registry serde, the
@@ -126,18 +137,21 @@ export class Platform {
     const groupId = this.groupId(spec.name);
     const dlq = deadLetterTopic(groupId);
     await ensureTopics(this.kafka, [dlq]);
-    const consumer = new EventConsumer(this.kafka, this.serde, this.publisher, {
+    const options = {
       groupId,
       topics: spec.topics,
       deadLetterTopic: dlq.name,
-      handler: spec.handler,
-      concurrencyPerPartition: spec.concurrencyPerPartition,
-      ordering: spec.ordering,
       retry: spec.retry,
       fromBeginning: spec.fromBeginning,
-      onDeadLetter: ({ topic, partition, offset, error, attempts }) =>
+      onDeadLetter: ({ topic, partition, offset, error, attempts }: DeadLetter) =>
         this.logger.error({ err: error, topic, partition, offset, attempts, deadLetterTopic: dlq.name }, 'message dead-lettered'),
-    });
+    };
+    const consumer = new EventConsumer(
+      this.kafka,
+      this.serde,
+      this.publisher,
+      'mode' in spec ? { ...options, mode: spec.mode } : { ...options, handler: spec.handler, concurrencyPerPartition: spec.concurrencyPerPartition, ordering: spec.ordering },
+    );
     this.consumers.push(consumer);
     return consumer;
   }
