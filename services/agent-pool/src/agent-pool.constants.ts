@@ -12,5 +12,5 @@ export interface AgentPoolSettings {
   readonly heartbeatIntervalMs: number;
   executorFor(agentType: string): TaskExecutor;
 }
-export const DISPATCH_INTAKE = Symbol('DISPATCH_INTAKE');
+export const DISPATCH_CONSUMER = Symbol('DISPATCH_CONSUMER');
 export const POOL_METRICS_REPORTER = Symbol('POOL_METRICS_REPORTER');

@@ -1,19 +1,22 @@
-import { deadLetterTopic, isAgentType, taskDispatchTopic, TOPICS, type AgentType } from '@flotilla/contracts';
+import { isAgentType, taskDispatchTopic, TOPICS, type AgentType } from '@flotilla/contracts';
 import { Histogram } from '@flotilla/observability';
 import type { ServiceContext } from '@flotilla/service-kit';
 import type { Provider } from '@nestjs/common';
 import * as os from 'node:os';
-import { AGENT_POOL_SETTINGS, AGENT_POOLS, DISPATCH_INTAKE, POOL_METRICS_REPORTER, type AgentPoolSettings } from './agent-pool.constants';
+import { AGENT_POOL_SETTINGS, AGENT_POOLS, DISPATCH_CONSUMER, POOL_METRICS_REPORTER, type AgentPoolSettings } from './agent-pool.constants';
 import type { AgentPoolConfig } from './agent-pool.config';
 import { AgentPools } from './pools/agent-pools';
-import { ConsumerLag } from '@flotilla/messaging';
-import { DispatchIntake } from './pools/infrastructure/dispatch-intake';
+import { ConsumerLag, KafkaEventsTransport } from '@flotilla/messaging';
+import { DispatchHandOff } from './pools/dispatch-hand-off';
 import { PoolMetricsReporter } from './pools/pool-metrics.reporter';
 import { loadExecutors } from './task-attempts/infrastructure/executor-registry';
 import { RunningAttempts } from './task-attempts/running-attempts';
 import { TaskRunner } from './task-attempts/task-runner';
 
-/** The agent pool's composition root: executors, the pools and their bulkheads, the dispatch intake, metrics reports. */
+/** The consumer group of the dispatch topics. */
+const DISPATCH_GROUP = 'tasks';
+
+/** The agent pool's composition root: executors, the pools and their bulkheads, the dispatch consumer, metrics reports. */
 export function agentPoolProviders({ platform, config }: ServiceContext<AgentPoolConfig>): Provider[] {
   const instanceId = `${os.hostname()}-${process.pid}`;
   const executorFor = loadExecutors(config.EXECUTORS_FILE, {
@@ -47,20 +50,13 @@ export function agentPoolProviders({ platform, config }: ServiceContext<AgentPoo
     logger: platform.logger,
   });
 
-  // Dispatches are taken off Kafka and handed to the pools without waiting for them to run.
-  const tasksGroup = platform.groupId('tasks');
-  const intake = new DispatchIntake({
-    kafka: platform.kafka,
-    serde: platform.serde,
-    publisher: platform.publisher,
-    logger: platform.logger,
-    groupId: tasksGroup,
-    deadLetterTopic: deadLetterTopic(tasksGroup),
-    agentTypeByTopic: new Map(agentTypes.map((t) => [dispatchTopic(t), t])),
-    sink: pools,
-    drainTimeoutMs: config.SHUTDOWN_DRAIN_MS,
-  });
-  const lag = new ConsumerLag(platform.kafka, tasksGroup, intake);
+  // Dispatches are taken off Kafka and handed to the pools without waiting for them to run: the
+  // platform's consumer in hand-off mode, a full pool's topic paused until it has room.
+  const handOff = new DispatchHandOff(pools, new Map(agentTypes.map((t) => [dispatchTopic(t), t])));
+  const dispatches = new KafkaEventsTransport(() =>
+    platform.createConsumer({ name: DISPATCH_GROUP, topics: handOff.topics, mode: { kind: 'hand-off', sink: handOff, drainTimeoutMs: config.SHUTDOWN_DRAIN_MS } }),
+  );
+  const lag = new ConsumerLag(platform.kafka, platform.groupId(DISPATCH_GROUP), dispatches);
   const reporter = new PoolMetricsReporter({
     pools,
     instanceId,
@@ -79,7 +75,7 @@ export function agentPoolProviders({ platform, config }: ServiceContext<AgentPoo
   return [
     { provide: AGENT_POOL_SETTINGS, useFactory: () => settings },
     { provide: AGENT_POOLS, useFactory: () => pools },
-    { provide: DISPATCH_INTAKE, useFactory: () => intake },
+    { provide: DISPATCH_CONSUMER, useFactory: () => dispatches },
     { provide: POOL_METRICS_REPORTER, useFactory: () => reports },
   ];
 }

@@ -1,10 +1,10 @@
 import { telemetry } from './instrumentation';
 import { TOPICS } from '@flotilla/contracts';
+import type { KafkaEventsTransport } from '@flotilla/messaging';
 import { defineService } from '@flotilla/service-kit';
 import { checkAgentPoolConfig, agentPoolConfig } from './agent-pool.config';
-import { DISPATCH_INTAKE, POOL_METRICS_REPORTER } from './agent-pool.constants';
+import { DISPATCH_CONSUMER, POOL_METRICS_REPORTER } from './agent-pool.constants';
 import { agentPoolProviders } from './agent-pool.providers';
-import type { DispatchIntake } from './pools/infrastructure/dispatch-intake';
 import { PoolCapacityHandlers } from './pools/pool-capacity.handlers';
 import { PoolsController } from './pools/pools.controller';
 import { TaskControlHandlers } from './task-attempts/task-control.handlers';
@@ -20,8 +20,9 @@ void defineService(telemetry, {
     { name: 'control', topics: [TOPICS.taskControl], broadcast: true },
     { name: 'pool-commands', topics: [TOPICS.poolCommands], broadcast: true },
   ],
-  // The dispatches: taken off Kafka and handed to the pools' bulkheads without waiting for them to run.
-  transports: (_, provided) => [provided<DispatchIntake>(DISPATCH_INTAKE)],
+  // The dispatches: the platform's consumer in hand-off mode, built with the pools it hands them to
+  // (their bulkheads run them without holding up the fetch), in the composition root.
+  transports: (_, provided) => [provided<KafkaEventsTransport>(DISPATCH_CONSUMER)],
   controllers: [TaskControlHandlers, PoolCapacityHandlers, PoolsController],
   providers: agentPoolProviders,
   background: [POOL_METRICS_REPORTER],

@@ -1,21 +1,12 @@
 import type { TaskDispatched } from '@flotilla/contracts';
-import type { ConsumedEvent } from '@flotilla/messaging';
-import type { Context } from '@opentelemetry/api';
+import type { HandedOff } from '@flotilla/messaging';
 
-/** A dispatch taken off its topic and handed to a pool. */
-export interface TakenDispatch {
-  readonly event: ConsumedEvent<TaskDispatched>;
+/** A dispatch taken off its topic by the dispatch consumer and handed to its agent type's pool. */
+export interface TakenDispatch extends HandedOff<TaskDispatched> {
   readonly agentType: string;
-  readonly takenAt: number;
-  /** The trace context the dispatch was sent in: the attempt's spans and events join it. */
-  readonly traceContext: Context;
-  /** The pool is done with it (outcome recorded, or nothing to do): its offset may be committed. */
-  settle(): void;
-  /** Recording its outcome kept failing: park it on the dead-letter topic, then settle. */
-  deadLetter(error: unknown): Promise<void>;
 }
 
-/** The pools, as the intake (the consumer of the dispatch topics) sees them. */
+/** The pools, as the dispatch consumer (in hand-off mode, through DispatchHandOff) sees them. */
 export interface DispatchSink {
   /** Synchronous, so that checking for room and offering cannot interleave with another batch. */
   hasRoom(agentType: string): boolean;
