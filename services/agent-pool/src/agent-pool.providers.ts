@@ -7,7 +7,6 @@ import { AGENT_POOL_SETTINGS, AGENT_POOLS, DISPATCH_CONSUMER, POOL_METRICS_REPOR
 import type { AgentPoolConfig } from './agent-pool.config';
 import { AgentPools } from './pools/agent-pools';
 import { ConsumerLag, KafkaEventsTransport } from '@flotilla/messaging';
-import { DispatchHandOff } from './pools/dispatch-hand-off';
 import { PoolMetricsReporter } from './pools/pool-metrics.reporter';
 import { loadExecutors } from './task-attempts/infrastructure/executor-registry';
 import { RunningAttempts } from './task-attempts/running-attempts';
@@ -37,6 +36,7 @@ export function agentPoolProviders({ platform, config }: ServiceContext<AgentPoo
   const workers = Math.ceil(config.POOL_CONCURRENCY / config.POOL_SLOTS_PER_WORKER);
   const pools = new AgentPools({
     capacity: Object.fromEntries(agentTypes.map((t) => [t, { workers, concurrency: config.POOL_CONCURRENCY }])),
+    dispatchTopic,
     queuePerSlot: config.POOL_QUEUE_PER_SLOT,
     runner: new TaskRunner(platform, settings, instanceId),
     running: new RunningAttempts(),
@@ -52,9 +52,8 @@ export function agentPoolProviders({ platform, config }: ServiceContext<AgentPoo
 
   // Dispatches are taken off Kafka and handed to the pools without waiting for them to run: the
   // platform's consumer in hand-off mode, a full pool's topic paused until it has room.
-  const handOff = new DispatchHandOff(pools, new Map(agentTypes.map((t) => [dispatchTopic(t), t])));
   const dispatches = new KafkaEventsTransport(() =>
-    platform.createConsumer({ name: DISPATCH_GROUP, topics: handOff.topics, mode: { kind: 'hand-off', sink: handOff, drainTimeoutMs: config.SHUTDOWN_DRAIN_MS } }),
+    platform.createConsumer({ name: DISPATCH_GROUP, topics: pools.dispatchTopics, mode: { kind: 'hand-off', sink: pools, drainTimeoutMs: config.SHUTDOWN_DRAIN_MS } }),
   );
   const lag = new ConsumerLag(platform.kafka, platform.groupId(DISPATCH_GROUP), dispatches);
   const reporter = new PoolMetricsReporter({

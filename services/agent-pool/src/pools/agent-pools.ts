@@ -1,6 +1,8 @@
+import type { TaskDispatched } from '@flotilla/contracts';
+import type { ConsumedEvent, HandedOff, HandOffSink } from '@flotilla/messaging';
 import { inSpan, type Histogram, type Logger } from '@flotilla/observability';
 import type { PoolCapacity } from './domain/pool-capacity';
-import type { DispatchSink, TakenDispatch } from './ports';
+import type { TakenDispatch } from './ports';
 import { Bulkhead, type BulkheadJob } from './bulkhead';
 import { PoolStats, type WindowCut } from './pool-stats';
 import { RunningAttempts } from '../task-attempts/running-attempts';
@@ -28,6 +30,8 @@ export interface PoolSnapshot {
 
 export interface AgentPoolsOptions {
   readonly capacity: Readonly<Record<string, PoolCapacity>>;
+  /** The topic of an agent type's dispatches: each pool takes its dispatches from its own topic. */
+  readonly dispatchTopic: (agentType: string) => string;
   /** Dispatches that may wait for a slot, per slot of the limit. */
   readonly queuePerSlot: number;
   readonly runner: TaskRunner;
@@ -40,9 +44,13 @@ export interface AgentPoolsOptions {
 /**
  * The pools of this instance, one per agent type, each with its own bulkhead and its own queue of
  * dispatches waiting for a slot: a pool full of slow tasks holds only its own slots and queue.
+ *
+ * They are the sink of the dispatch consumer (EventConsumer in hand-off mode): each dispatch topic is
+ * its agent type's pool, so a full pool pauses only its own topic.
  */
-export class AgentPools implements DispatchSink {
+export class AgentPools implements HandOffSink {
   private readonly pools = new Map<string, Pool>();
+  private readonly agentTypeByTopic = new Map<string, string>();
   private readonly jobs = new Map<string, AttemptJob>();
   private readonly now: () => number;
 
@@ -50,6 +58,7 @@ export class AgentPools implements DispatchSink {
     this.now = options.now ?? Date.now;
     for (const [agentType, { workers, concurrency }] of Object.entries(options.capacity)) {
       this.pools.set(agentType, { bulkhead: new Bulkhead<AttemptJob>(concurrency, options.queuePerSlot), stats: new PoolStats(concurrency, this.now()), workers });
+      this.agentTypeByTopic.set(options.dispatchTopic(agentType), agentType);
     }
   }
 
@@ -57,15 +66,31 @@ export class AgentPools implements DispatchSink {
     return [...this.pools.keys()];
   }
 
-  hasRoom(agentType: string): boolean {
-    return this.pool(agentType).bulkhead.hasRoom();
+  /** The dispatch topics of the pools: what the dispatch consumer reads. */
+  get dispatchTopics(): string[] {
+    return [...this.agentTypeByTopic.keys()];
   }
 
-  whenRoom(agentType: string, listener: () => void): void {
-    this.pool(agentType).bulkhead.whenRoom(listener);
+  /** Synchronous, so that checking for room and offering cannot interleave with another batch. */
+  hasRoom(topic: string): boolean {
+    return this.pool(this.agentTypeOf(topic)).bulkhead.hasRoom();
   }
 
-  offer(taken: TakenDispatch): void {
+  whenRoom(topic: string, listener: () => void): void {
+    this.pool(this.agentTypeOf(topic)).bulkhead.whenRoom(listener);
+  }
+
+  /** A dispatch waits for a slot in its pool; anything else on a dispatch topic is settled at once. */
+  offer(handedOff: HandedOff): void {
+    if (handedOff.event.envelope.eventType !== TASK_DISPATCHED) return handedOff.settle();
+    const taken: TakenDispatch = {
+      event: handedOff.event as ConsumedEvent<TaskDispatched>,
+      agentType: this.agentTypeOf(handedOff.event.topic),
+      takenAt: handedOff.takenAt,
+      traceContext: handedOff.traceContext,
+      settle: () => handedOff.settle(),
+      deadLetter: (error) => handedOff.deadLetter(error),
+    };
     const dispatch = taken.event.envelope.payload;
     const key = RunningAttempts.key(dispatch.executionId, dispatch.taskId, dispatch.attempt);
     const existing = this.jobs.get(key);
@@ -94,15 +119,17 @@ export class AgentPools implements DispatchSink {
     return 'running';
   }
 
-  dropQueued(matches: (topic: string, partition: number) => boolean): void {
+  /** Partitions were taken away (rebalance): what waits for a slot there is forgotten; their new owner runs it. */
+  partitionsRevoked(revoked: (topic: string, partition: number) => boolean): void {
     for (const pool of this.pools.values()) {
-      for (const job of pool.bulkhead.remove((j) => matches(j.taken.event.topic, j.taken.event.partition))) {
+      for (const job of pool.bulkhead.remove((j) => revoked(j.taken.event.topic, j.taken.event.partition))) {
         this.jobs.delete(job.key);
         this.options.running.release(job.key);
       }
     }
   }
 
+  /** Lets running attempts finish, at most `timeoutMs`. */
   async drain(timeoutMs: number): Promise<boolean> {
     const deadline = this.now() + timeoutMs;
     let all = true;
@@ -180,9 +207,17 @@ export class AgentPools implements DispatchSink {
     if (settle) this.settle(job);
   }
 
+  private agentTypeOf(topic: string): string {
+    const agentType = this.agentTypeByTopic.get(topic);
+    if (!agentType) throw new Error(`${topic} is not the dispatch topic of a pool here`);
+    return agentType;
+  }
+
   private pool(agentType: string): Pool {
     const pool = this.pools.get(agentType);
     if (!pool) throw new Error(`no pool for agent type ${agentType}`);
     return pool;
   }
 }
+
+const TASK_DISPATCHED = 'flotilla.task.TaskDispatched';
