@@ -1,6 +1,6 @@
 import { deadLetterTopic, EVENT_SCHEMAS, physicalTopic, routeEvent, topicCatalogue, type EventType, type TopicSpec } from '@flotilla/contracts';
 import { PostgresEventStore, OutboxRelay, schemaName, type Destination } from '@flotilla/event-store';
-import { AvroSerde, ensureTopics, EventConsumer, EventPublisher, type DeadLetter, type EventHandler, type HandOffMode, type RetryOptions } from '@flotilla/messaging';
+import { AvroSerde, ensureTopics, EventConsumer, EventPublisher, type DeadLetter, type HandleModeOptions, type HandOffModeOptions } from '@flotilla/messaging';
 import { createLogger, createMetricsRegistry, type Logger, type Registry, type Telemetry } from '@flotilla/observability';
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import { Pool } from 'pg';
@@ -20,29 +20,13 @@ export interface PlatformOptions {
   readonly extraTopics?: readonly TopicSpec[];
 }
 
-interface ConsumerSpecBase {
-  /** Logical consumer name inside the service; the group id is derived from it. */
-  readonly name: string;
-  readonly topics: readonly string[];
-  readonly retry?: RetryOptions;
-  /** Where a new group starts: the beginning (default) or only new messages (broadcast groups). */
-  readonly fromBeginning?: boolean;
-}
-
-/** A consumer that handles each message itself (see EventConsumer's handle mode). */
-export interface HandlingConsumerSpec extends ConsumerSpecBase {
-  readonly handler: EventHandler;
-  readonly concurrencyPerPartition?: number;
-  /** See `EventConsumerOptions.ordering`. */
-  readonly ordering?: 'key' | 'partition';
-}
-
-/** A consumer that hands each message to a sink without waiting for it to run (see HandOffMode). */
-export interface HandOffConsumerSpec extends ConsumerSpecBase {
-  readonly mode: HandOffMode;
-}
-
-export type ConsumerSpec = HandlingConsumerSpec | HandOffConsumerSpec;
+/**
+ * A consumer of the service: its logical name (the group id is derived from it), its topics, and
+ * either a handler (see EventConsumer's handle mode) or a hand-off mode with its sink. `fromBeginning`:
+ * where a new group starts, the beginning (default) or only new messages (broadcast groups).
+ */
+export type ConsumerSpec = { readonly name: string } & Pick<HandleModeOptions, 'topics' | 'retry' | 'fromBeginning'> &
+  (Pick<HandleModeOptions, 'handler' | 'concurrencyPerPartition' | 'ordering'> | Pick<HandOffModeOptions, 'mode'>);
 
 /**
  * Everything a service needs from the outside world, wired once: Kafka, the registry serde, the
