@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import { z } from 'zod';
 import { runService } from './bootstrap';
 import { loadConfig, platformConfigSchema, type PlatformConfig } from './config';
+import { waitUntilCaughtUp } from './catch-up';
 import { createAuthenticator } from './http/auth-config';
 import { AuthGuard } from './http/auth.guard';
 import { kafkaConnectionProblems } from './kafka-connection';
@@ -106,6 +107,10 @@ export function defineService<Shape extends z.ZodRawShape>(telemetry: Telemetry,
     };
 
     const background = declaration.background ?? [];
+    // Broadcast groups start at the end of their topics: there is nothing for them to catch up with.
+    const catchUpGroups = (declaration.consumers ?? [])
+      .filter((consumer) => !consumer.broadcast)
+      .map((consumer) => ({ groupId: platform.groupId(consumer.name), topics: consumer.topics.map((t) => platform.topic(typeof t === 'string' ? t : t.name)) }));
     class BackgroundLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
       private started: BackgroundWork[] = [];
       constructor(
@@ -113,16 +118,24 @@ export function defineService<Shape extends z.ZodRawShape>(telemetry: Telemetry,
         @Inject(PLATFORM) private readonly kit: Platform,
       ) {}
 
+      private stopping = false;
+
       onApplicationBootstrap(): void {
-        // Not before the consumers have joined: work that acts on the state consumers keep (a due
-        // heartbeat timer, a free slot) must not run while a restarted service still catches up.
-        void this.kit.consumersJoined.then(() => {
-          this.started = background.map((token) => this.moduleRef.get<BackgroundWork>(token, { strict: false }));
-          for (const work of this.started) work.start();
-        });
+        if (background.length === 0) return;
+        // Not before the consumers have joined and caught up with what arrived before the start: work
+        // that acts on the state consumers keep (a due heartbeat timer, a free slot) must not run while
+        // a restarted service still reads the heartbeats and completions it missed.
+        void this.kit.consumersJoined
+          .then(() => waitUntilCaughtUp(this.kit.kafka, catchUpGroups, { logger: this.kit.logger }))
+          .then(() => {
+            if (this.stopping) return;
+            this.started = background.map((token) => this.moduleRef.get<BackgroundWork>(token, { strict: false }));
+            for (const work of this.started) work.start();
+          });
       }
 
       async beforeApplicationShutdown(): Promise<void> {
+        this.stopping = true;
         await Promise.all(this.started.map((work) => work.stop()));
         await close();
       }

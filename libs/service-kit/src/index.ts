@@ -17,3 +17,4 @@ export * from './http/exception.filter';
 export * from './http/validation';
 export * from './http/openapi';
 export * from './timer-poller';
+export * from './catch-up';
