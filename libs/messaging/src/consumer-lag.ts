@@ -1,4 +1,5 @@
-import type { Admin, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import { KafkaOffsets } from './offsets';
 
 export interface OwnedPartitions {
   partitionsOf(topic: string): readonly number[];
@@ -12,45 +13,35 @@ export interface OwnedPartitions {
  * partitions, so their backlogs add up. Without: the whole group's lag over every partition.
  */
 export class ConsumerLag {
-  private admin: Admin | null = null;
+  private readonly offsets: KafkaOffsets;
 
   constructor(
-    private readonly kafka: Kafka,
+    kafka: Kafka,
     private readonly groupId: string,
     private readonly owned: OwnedPartitions | null = null,
-  ) {}
+  ) {
+    this.offsets = new KafkaOffsets(kafka);
+  }
 
   async notTaken(topic: string): Promise<number> {
     const partitions = this.owned?.partitionsOf(topic) ?? null;
     if (partitions?.length === 0) return 0;
-    const admin = await this.connected();
-    const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: this.groupId, topics: [topic] })]);
-    const committedByPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+    const [ranges, committed] = await Promise.all([this.offsets.ranges([topic]), this.offsets.committed(this.groupId, [topic])]);
+    const committedByPartition = new Map(committed.map((c) => [c.partition, c.offset]));
     let lag = 0n;
-    for (const end of ends) {
-      if (partitions && !partitions.includes(end.partition)) continue;
-      const low = BigInt(end.low);
-      const groupAt = committedByPartition.get(end.partition) ?? -1n;
-      let next = groupAt < 0n ? low : groupAt;
-      const taken = this.owned?.nextToTake(topic, end.partition) ?? null;
+    for (const range of ranges) {
+      if (partitions && !partitions.includes(range.partition)) continue;
+      const groupAt = committedByPartition.get(range.partition) ?? -1n;
+      let next = groupAt < 0n ? range.low : groupAt;
+      const taken = this.owned?.nextToTake(topic, range.partition) ?? null;
       if (taken !== null && taken > next) next = taken;
-      const behind = BigInt(end.high) - next;
+      const behind = range.high - next;
       if (behind > 0n) lag += behind;
     }
     return Number(lag);
   }
 
-  async close(): Promise<void> {
-    await this.admin?.disconnect().catch(() => undefined);
-    this.admin = null;
-  }
-
-  private async connected(): Promise<Admin> {
-    if (!this.admin) {
-      const admin = this.kafka.admin();
-      await admin.connect();
-      this.admin = admin;
-    }
-    return this.admin;
+  close(): Promise<void> {
+    return this.offsets.close();
   }
 }

@@ -10,3 +10,4 @@ export * from './completed-prefix';
 export * from './hand-off';
 export * from './nest/kafka-events.transport';
 export * from './consumer-lag';
+export * from './offsets';

@@ -1,3 +1,4 @@
+import { KafkaOffsets } from '@flotilla/messaging';
 import type { Logger } from '@flotilla/observability';
 import type { Kafka } from 'kafkajs';
 
@@ -16,29 +17,21 @@ export interface GroupTopics {
  */
 export async function waitUntilCaughtUp(kafka: Kafka, groups: readonly GroupTopics[], { logger, timeoutMs = 120_000, intervalMs = 200 }: { logger: Logger; timeoutMs?: number; intervalMs?: number }): Promise<void> {
   if (groups.length === 0) return;
-  const admin = kafka.admin();
+  const offsets = new KafkaOffsets(kafka);
   const startedAt = Date.now();
   try {
-    await admin.connect();
     const targets = await Promise.all(
-      groups.map(async ({ groupId, topics }) => ({
-        groupId,
-        topics,
-        ends: new Map((await Promise.all(topics.map(async (topic) => (await admin.fetchTopicOffsets(topic)).map((p) => [`${topic}:${p.partition}`, BigInt(p.high)] as const)))).flat()),
-      })),
+      groups.map(async ({ groupId, topics }) => ({ groupId, topics, ends: new Map((await offsets.ranges(topics)).map((r) => [`${r.topic}:${r.partition}`, r.high])) })),
     );
     for (;;) {
       const behind = await Promise.all(
         targets.map(async ({ groupId, topics, ends }) => {
-          const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
           let lag = 0n;
-          for (const { topic, partitions } of committed) {
-            for (const p of partitions) {
-              const end = ends.get(`${topic}:${p.partition}`) ?? 0n;
-              const at = BigInt(p.offset);
-              // -1: nothing committed yet; an empty partition (end 0) needs nothing.
-              if (end > (at < 0n ? 0n : at)) lag += end - (at < 0n ? 0n : at);
-            }
+          for (const { topic, partition, offset } of await offsets.committed(groupId, topics)) {
+            const end = ends.get(`${topic}:${partition}`) ?? 0n;
+            // -1: nothing committed yet; an empty partition (end 0) needs nothing.
+            const at = offset < 0n ? 0n : offset;
+            if (end > at) lag += end - at;
           }
           return lag;
         }),
@@ -57,6 +50,6 @@ export async function waitUntilCaughtUp(kafka: Kafka, groups: readonly GroupTopi
   } catch (error) {
     logger.warn({ err: error }, 'could not tell whether the consumers caught up; starting background work anyway');
   } finally {
-    await admin.disconnect().catch(() => undefined);
+    await offsets.close();
   }
 }

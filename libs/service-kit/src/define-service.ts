@@ -63,7 +63,7 @@ export interface ServiceDeclaration<Shape extends z.ZodRawShape, Config = Platfo
   readonly providers?: (context: ServiceContext<Config>) => ServiceProviders | Promise<ServiceProviders>;
   /** DI tokens of BackgroundWork started once the consumers have joined, stopped before the platform. */
   readonly background?: readonly symbol[];
-  /** Transports beyond the declared consumers (the agent pool's dispatch intake hands off to its bulkheads). */
+  /** Transports beyond the declared consumers (the agent pool's dispatch consumer, whose topics come from its configuration). */
   readonly transports?: (context: ServiceContext<Config>, providers: ProviderLookup) => CustomTransportStrategy[];
   /** Swagger/OpenAPI: served at /openapi.json and /docs. */
   readonly openApi: { readonly title: string; readonly description: string };

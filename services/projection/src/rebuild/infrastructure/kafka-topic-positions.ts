@@ -1,42 +1,29 @@
-import type { Admin, Kafka } from 'kafkajs';
+import { KafkaOffsets } from '@flotilla/messaging';
+import type { Kafka } from 'kafkajs';
 import type { PartitionEnd, PartitionPosition } from '../domain/rebuild';
 import type { TopicPositions } from '../ports';
 
-/** Topic and group positions from Kafka's admin API, over one connection kept for a whole rebuild (polled often). */
+/** Topic and group positions from Kafka, over one admin connection kept for a whole rebuild (polled often). */
 export class KafkaTopicPositions implements TopicPositions {
-  private admin: Admin | null = null;
+  private readonly offsets: KafkaOffsets;
 
-  constructor(private readonly kafka: Kafka) {}
+  constructor(kafka: Kafka) {
+    this.offsets = new KafkaOffsets(kafka);
+  }
 
   async ends(topics: readonly string[]): Promise<PartitionEnd[]> {
-    const admin = await this.connected();
-    const ends: PartitionEnd[] = [];
-    for (const topic of topics) {
-      for (const p of await admin.fetchTopicOffsets(topic)) ends.push({ topic, partition: p.partition, startOffset: Number(p.low), endOffset: Number(p.high) });
-    }
-    return ends;
+    return (await this.offsets.ranges(topics)).map((r) => ({ topic: r.topic, partition: r.partition, startOffset: Number(r.low), endOffset: Number(r.high) }));
   }
 
   async committed(groupId: string, topics: readonly string[]): Promise<PartitionPosition[]> {
-    const offsets = await (await this.connected()).fetchOffsets({ groupId, topics: [...topics] });
-    return offsets.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) })));
+    return (await this.offsets.committed(groupId, topics)).map((c) => ({ topic: c.topic, partition: c.partition, offset: Number(c.offset) }));
   }
 
-  async forget(groupId: string): Promise<void> {
-    await (await this.connected()).deleteGroups([groupId]).catch(() => undefined);
+  forget(groupId: string): Promise<void> {
+    return this.offsets.forget(groupId);
   }
 
-  async close(): Promise<void> {
-    await this.admin?.disconnect().catch(() => undefined);
-    this.admin = null;
-  }
-
-  private async connected(): Promise<Admin> {
-    if (!this.admin) {
-      const admin = this.kafka.admin();
-      await admin.connect();
-      this.admin = admin;
-    }
-    return this.admin;
+  close(): Promise<void> {
+    return this.offsets.close();
   }
 }
