@@ -40,7 +40,10 @@ const report = path.join(root, 'test-results/jest.json');
 fs.rmSync(report, { force: true });
 process.stdout.write('\n== jest (unit, int, e2e)\n');
 // In band: the int and e2e tiers start real services, and this machine has two cores.
-spawnSync(bin('jest'), ['--runInBand', '--json', `--outputFile=${report}`, ...extraArgs], { cwd: root, stdio: 'inherit' });
+// --forceExit: every tier runs in this one process, and a client a test forgot to close (a Kafka
+// consumer's socket, a keep-alive connection) must not hold the whole run open until CI's time-out;
+// the results are written before it exits.
+spawnSync(bin('jest'), ['--runInBand', '--forceExit', '--json', `--outputFile=${report}`, ...extraArgs], { cwd: root, stdio: 'inherit' });
 if (fs.existsSync(report)) {
   const results = JSON.parse(fs.readFileSync(report, 'utf8'));
   passed += results.numPassedTests;

@@ -148,7 +148,9 @@ export class EventConsumer implements OwnedPartitions {
     // Retriable metadata errors (a topic created a moment ago) are retried rather than failing the start.
     await withRetry(() => this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true }), { maxAttempts: 8, initialDelayMs: 250, maxDelayMs: 5_000 });
     await this.consumer.run(this.runConfig());
-    if (this.handOff) this.commitTimer = setInterval(() => void this.commitSettled(), this.handOff.commitIntervalMs ?? 200);
+    // Not once a stop has begun (it clears the timer only if it was set); unref'd: a periodic commit
+    // must never be what keeps a process alive once everything else has closed.
+    if (this.handOff && !this.stopping) this.commitTimer = setInterval(() => void this.commitSettled(), this.handOff.commitIntervalMs ?? 200).unref();
   }
 
   /**
@@ -231,7 +233,7 @@ export class EventConsumer implements OwnedPartitions {
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const delayMs = this.restartDelayMs;
     this.restartDelayMs = Math.min(delayMs * 2, RESTART_MAX_DELAY_MS);
-    this.restartTimer = setTimeout(() => void this.restart(), delayMs);
+    this.restartTimer = setTimeout(() => void this.restart(), delayMs).unref();
   }
 
   private async restart(): Promise<void> {
