@@ -37,15 +37,13 @@ export class DurableTimers<Payload> {
     );
   }
 
-  /** Deletes timers an event made pointless, in that event's transaction. */
-  async cancel(client: PoolClient, timerIds: readonly string[]): Promise<void> {
-    if (timerIds.length === 0) return;
-    await client.query(`DELETE FROM ${this.schema}.durable_timers WHERE timer_id = ANY($1::text[])`, [timerIds]);
-  }
-
-  /** Deletes every timer of a stream (its aggregate ended), in the transaction of the ending. */
-  async cancelStream(client: PoolClient, streamId: string): Promise<void> {
-    await client.query(`DELETE FROM ${this.schema}.durable_timers WHERE stream_id = $1`, [streamId]);
+  /**
+   * Deletes timers an event made pointless, in that event's transaction: these ids, and with
+   * `allOfStream` every timer of that stream (its aggregate ended). One statement either way.
+   */
+  async cancel(client: PoolClient, timerIds: readonly string[], { allOfStream = null }: { allOfStream?: string | null } = {}): Promise<void> {
+    if (timerIds.length === 0 && allOfStream === null) return;
+    await client.query(`DELETE FROM ${this.schema}.durable_timers WHERE timer_id = ANY($1::text[]) OR stream_id = $2`, [timerIds, allOfStream]);
   }
 
   /** Moves a timer later (a heartbeat pushing its deadline), never earlier; nothing if it is gone. */

@@ -4,7 +4,7 @@ import { Counter, currentTraceContext, Histogram } from '@flotilla/observability
 import type { Platform } from '@flotilla/service-kit';
 import { executionStreamId, type ExecutionCommand, type ExecutionEvent, type ExecutionState } from './domain/execution';
 import { executionDecider } from './domain/execution.decider';
-import { timersEndedBy, timersFor } from './domain/execution-timers';
+import { timerChanges } from './domain/execution-timers';
 import type { ExecutionSettings } from './domain/policies';
 import type { AdmissionStore } from '../admission/ports';
 import { executionTimerId, type ExecutionTimers } from './ports';
@@ -101,19 +101,16 @@ export class ExecutionCommands {
       inbox: cause.inboxId ? { consumer: 'orchestrator.executions', eventId: cause.inboxId } : undefined,
       withinTransaction: async (client, applied) => {
         const { traceparent } = currentTraceContext();
-        for (const { event, stateAfter } of applied) {
-          const ended = timersEndedBy(event);
-          if (ended.scope === 'all') await this.timers.cancelStream(client, executionStreamId(executionId));
-          if (ended.scope === 'attempt') await this.timers.cancel(client, ended.kinds.map((kind) => executionTimerId(executionId, { taskId: ended.taskId, attempt: ended.attempt, kind })));
-          const timers = timersFor(event, stateAfter, this.settings).map((timer) => ({
-            timerId: executionTimerId(executionId, timer),
-            streamId: executionStreamId(executionId),
-            dueAt: timer.dueAt,
-            payload: { ...timer, executionId },
-          }));
-          await this.timers.schedule(client, timers, traceparent);
-          await this.admission.applyExecutionEvent(client, event, traceparent);
-        }
+        // Every timer the command's events start or end, in one delete and one insert.
+        const streamId = executionStreamId(executionId);
+        const timers = timerChanges(applied, this.settings);
+        await this.timers.cancel(client, timers.cancel.map((timer) => executionTimerId(executionId, timer)), { allOfStream: timers.cancelAll ? streamId : null });
+        await this.timers.schedule(
+          client,
+          timers.schedule.map((timer) => ({ timerId: executionTimerId(executionId, timer), streamId, dueAt: timer.dueAt, payload: { ...timer, executionId } })),
+          traceparent,
+        );
+        for (const { event } of applied) await this.admission.applyExecutionEvent(client, event, traceparent);
       },
     });
   }

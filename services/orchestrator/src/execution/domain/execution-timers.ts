@@ -62,3 +62,41 @@ export function timersEndedBy(event: ExecutionEvent): EndedTimers {
       return { scope: 'none' };
   }
 }
+
+/** What one command does to its execution's timers, all its events taken in order. */
+export interface TimerChanges {
+  /** Every timer the execution had before the command goes (it ended). */
+  readonly cancelAll: boolean;
+  readonly cancel: readonly Pick<ExecutionTimer, 'kind' | 'taskId' | 'attempt'>[];
+  readonly schedule: readonly ExecutionTimer[];
+}
+
+/**
+ * Folds the timers started and ended by a command's events into one change, so that the command
+ * writes them with one delete and one insert however many events it decided. A timer started and
+ * ended by the same command is neither scheduled nor deleted.
+ */
+export function timerChanges(applied: ReadonlyArray<{ readonly event: ExecutionEvent; readonly stateAfter: ExecutionState }>, settings: ExecutionSettings): TimerChanges {
+  const key = (t: Pick<ExecutionTimer, 'kind' | 'taskId' | 'attempt'>) => `${t.taskId}:${t.attempt}:${t.kind}`;
+  let cancelAll = false;
+  const cancel = new Map<string, Pick<ExecutionTimer, 'kind' | 'taskId' | 'attempt'>>();
+  const schedule = new Map<string, ExecutionTimer>();
+  for (const { event, stateAfter } of applied) {
+    const ended = timersEndedBy(event);
+    if (ended.scope === 'all') {
+      cancelAll = true;
+      schedule.clear();
+    } else if (ended.scope === 'attempt') {
+      for (const kind of ended.kinds) {
+        const timer = { kind, taskId: ended.taskId, attempt: ended.attempt };
+        schedule.delete(key(timer));
+        cancel.set(key(timer), timer);
+      }
+    }
+    for (const timer of timersFor(event, stateAfter, settings)) {
+      schedule.set(key(timer), timer);
+      cancel.delete(key(timer));
+    }
+  }
+  return { cancelAll, cancel: cancelAll ? [] : [...cancel.values()], schedule: [...schedule.values()] };
+}

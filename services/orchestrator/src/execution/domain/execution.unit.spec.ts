@@ -1,7 +1,7 @@
 import type { ExecutionRequested, TaskSpec } from '@flotilla/contracts';
 import type { ExecutionCommand, ExecutionEvent, ExecutionState } from './execution';
 import { executionDecider } from './execution.decider';
-import { timersEndedBy, timersFor } from './execution-timers';
+import { timerChanges, timersEndedBy, timersFor } from './execution-timers';
 import { DEFAULT_ADMISSION_POLICY } from '../../admission/domain/admission-policy';
 import type { ExecutionSettings } from './policies';
 import { deciderSpec } from '@flotilla/domain';
@@ -199,6 +199,22 @@ describe('Execution decider: timeouts', () => {
     const cancelled = given(...history).when({ type: 'CancelExecution', reason: 'no longer needed', now: T0 + 100 });
     expect(cancelled.map(timersEndedBy)).toContainEqual({ scope: 'all' });
     expect(timersEndedBy(history[3])).toEqual({ scope: 'none' });
+  });
+
+  it('folds a command\'s timer changes into one: an outcome ends its attempt\'s timeouts and the next dispatch starts its own; an ending ends all', () => {
+    const history = started();
+    const applied = (events: readonly ExecutionEvent[], from: readonly ExecutionEvent[]) =>
+      events.map((event, i) => ({ event, stateAfter: [...from, ...events.slice(0, i + 1)].reduce(executionDecider.evolve, executionDecider.initialState as ExecutionState) }));
+    const completed = given(...history).when({ type: 'RecordTaskCompleted', taskId: 'plan', attempt: 1, now: T0 + 100 });
+    const changes = timerChanges(applied(completed, history), settings);
+    expect(changes.cancelAll).toBe(false);
+    expect(changes.cancel).toEqual(expect.arrayContaining([{ kind: 'heartbeat', taskId: 'plan', attempt: 1 }, { kind: 'start_to_close', taskId: 'plan', attempt: 1 }]));
+    // What the command dispatched next starts its schedule-to-start timeout.
+    const dispatched = completed.filter((e) => e.type === 'flotilla.task.TaskDispatched');
+    expect(dispatched.length).toBeGreaterThan(0);
+    expect(changes.schedule.map((t) => t.kind)).toEqual(dispatched.map(() => 'schedule_to_start'));
+    const cancelled = given(...history).when({ type: 'CancelExecution', reason: 'no longer needed', now: T0 + 100 });
+    expect(timerChanges(applied(cancelled, history), settings)).toEqual({ cancelAll: true, cancel: [], schedule: [] });
   });
 
   it('a schedule-to-start timeout on a task never started retries it and tells the pool to drop the attempt', () => {
