@@ -101,13 +101,16 @@ export class ExecutionCommands {
       inbox: cause.inboxId ? { consumer: 'orchestrator.executions', eventId: cause.inboxId } : undefined,
       withinTransaction: async (client, applied) => {
         const { traceparent } = currentTraceContext();
-        // Every timer the command's events start or end, in one delete and one insert.
+        // Every timer the command's events start or end, in one statement.
         const streamId = executionStreamId(executionId);
         const timers = timerChanges(applied, this.settings);
-        await this.timers.cancel(client, timers.cancel.map((timer) => executionTimerId(executionId, timer)), { allOfStream: timers.cancelAll ? streamId : null });
-        await this.timers.schedule(
+        await this.timers.change(
           client,
-          timers.schedule.map((timer) => ({ timerId: executionTimerId(executionId, timer), streamId, dueAt: timer.dueAt, payload: { ...timer, executionId } })),
+          {
+            cancel: timers.cancel.map((timer) => executionTimerId(executionId, timer)),
+            allOfStream: timers.cancelAll ? streamId : null,
+            schedule: timers.schedule.map((timer) => ({ timerId: executionTimerId(executionId, timer), streamId, dueAt: timer.dueAt, payload: { ...timer, executionId } })),
+          },
           traceparent,
         );
         for (const { event } of applied) await this.admission.applyExecutionEvent(client, event, traceparent);
