@@ -13,6 +13,7 @@ class HoldingSink implements HandOffSink {
   drainCalls = 0;
   readonly hasRoomCalls = new Map<string, number>();
   private listeners: { topic: string; listener: () => void }[] = [];
+  private emptied: (() => void)[] = [];
 
   constructor(private readonly room: Readonly<Record<string, number>> = {}) {}
 
@@ -39,8 +40,17 @@ class HoldingSink implements HandOffSink {
 
   async drain(timeoutMs: number): Promise<boolean> {
     this.drainCalls++;
-    const deadline = Date.now() + timeoutMs;
-    while (this.held.length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    if (this.held.length > 0) {
+      // Drained when the last held message is settled or revoked (notify), or given up at the time-out.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(finish, timeoutMs);
+        function finish() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.emptied.push(finish);
+      });
+    }
     return this.held.length === 0;
   }
 
@@ -60,6 +70,7 @@ class HoldingSink implements HandOffSink {
   }
 
   private notify(): void {
+    if (this.held.length === 0) for (const drained of this.emptied.splice(0)) drained();
     const ready = this.listeners.filter(({ topic }) => this.hasRoom(topic));
     this.listeners = this.listeners.filter((l) => !ready.includes(l));
     for (const { listener } of ready) listener();

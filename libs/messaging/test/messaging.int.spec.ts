@@ -132,10 +132,15 @@ describe('EventConsumer (real Kafka and registry)', () => {
     let maxInFlight = 0;
     const orderByKey = new Map<string, number[]>();
     const done = new Set<string>();
+    // Each handler holds on until a second message is in flight at the same time (one is, from the
+    // moment messages of two keys overlap): proof of concurrency that waits for it, not for a time.
+    let overlapped: () => void = () => {};
+    const overlap = new Promise<void>((resolve) => (overlapped = resolve));
     await startConsumer(topic, async (event) => {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (maxInFlight > 1) overlapped();
+      await Promise.race([overlap, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
       const n = Number((event.envelope.payload as { text: string }).text);
       orderByKey.set(event.key!, [...(orderByKey.get(event.key!) ?? []), n]);
       done.add(event.envelope.eventId);

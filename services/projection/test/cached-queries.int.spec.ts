@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ChangeFeed } from '../src/live-stream/change-feed';
 import type { CustomerCard, ReadModelChange, ReadModelQueries, SystemOverview } from '../src/read-models/domain/read-models';
 import { CachedReadModelQueries } from '../src/read-models/infrastructure/cached-queries';
+import { waitFor } from '@flotilla/testing';
 
 /**
  * The Redis cache of the hot reads, on the real Redis, in front of read models kept in memory here
@@ -62,8 +63,7 @@ describe('cached read-model queries', () => {
     const seenByListener: number[] = [];
     feed.subscribe(() => void cached.overview().then((o) => seenByListener.push(o.active)));
     await feed.publish([change('overview', 'system')]);
-    await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor('the listener to read the overview', () => seenByListener.length > 0, { timeoutMs: 5_000, intervalMs: 5 });
     expect(seenByListener).toEqual([2]);
   });
 
@@ -87,8 +87,11 @@ describe('cached read-model queries', () => {
     models.active = 1;
     await cached.overview();
     models.active = 2;
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await cached.overview()).toMatchObject({ active: 2 });
+    // Still the cached value before its TTL, the new one once it has passed: wait for that, not a time.
+    const cachedAt = Date.now();
+    expect(await cached.overview()).toMatchObject({ active: 1 });
+    await waitFor('the cached overview to expire', async () => (await cached.overview()).active === 2, { timeoutMs: 5_000, intervalMs: 20 });
+    expect(Date.now() - cachedAt).toBeGreaterThanOrEqual(100);
   });
 
   it('answers from the read models when Redis cannot be reached, and a change still reaches listeners', async () => {
