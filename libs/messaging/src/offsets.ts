@@ -21,7 +21,8 @@ export interface CommittedOffset {
  * catch-up wait and a rebuild's progress are all computed from these.
  */
 export class KafkaOffsets {
-  private admin: Admin | null = null;
+  // The connection being made or made: concurrent first calls share it rather than each open one.
+  private admin: Promise<Admin> | null = null;
 
   constructor(private readonly kafka: Kafka) {}
 
@@ -44,15 +45,20 @@ export class KafkaOffsets {
   }
 
   async close(): Promise<void> {
-    await this.admin?.disconnect().catch(() => undefined);
+    const admin = this.admin;
     this.admin = null;
+    await admin?.then((a) => a.disconnect()).catch(() => undefined);
   }
 
-  private async connected(): Promise<Admin> {
+  private connected(): Promise<Admin> {
     if (!this.admin) {
       const admin = this.kafka.admin();
-      await admin.connect();
-      this.admin = admin;
+      const connecting = admin.connect().then(() => admin);
+      // A failed connection is not kept: the next call tries again.
+      connecting.catch(() => {
+        if (this.admin === connecting) this.admin = null;
+      });
+      this.admin = connecting;
     }
     return this.admin;
   }

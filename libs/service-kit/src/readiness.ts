@@ -42,7 +42,8 @@ export class DependencyProbe {
  * schema registry (its global config, a few bytes).
  */
 export class DependencyChecks {
-  private admin: Admin | null = null;
+  // The connection being made or made: concurrent checks share it rather than each open one.
+  private admin: Promise<Admin> | null = null;
   private readonly probes: Readonly<Record<string, DependencyProbe>>;
 
   constructor(deps: { readonly pool: Pool; readonly kafka: Kafka; readonly registryUrl: string }) {
@@ -51,10 +52,14 @@ export class DependencyChecks {
       kafka: new DependencyProbe(async () => {
         if (!this.admin) {
           const admin = deps.kafka.admin({ retry: { retries: 0 } });
-          await admin.connect();
-          this.admin = admin;
+          const connecting = admin.connect().then(() => admin);
+          // A failed connection is not kept: the next check connects again.
+          connecting.catch(() => {
+            if (this.admin === connecting) this.admin = null;
+          });
+          this.admin = connecting;
         }
-        await this.admin.describeCluster();
+        await (await this.admin).describeCluster();
       }),
       registry: new DependencyProbe(async () => {
         const response = await fetch(`${deps.registryUrl.replace(/\/$/, '')}/config`, { signal: AbortSignal.timeout(CHECK_TIMEOUT_MS) });
@@ -70,8 +75,9 @@ export class DependencyChecks {
   }
 
   async close(): Promise<void> {
-    await this.admin?.disconnect().catch(() => undefined);
+    const admin = this.admin;
     this.admin = null;
+    await admin?.then((a) => a.disconnect()).catch(() => undefined);
   }
 }
 
