@@ -29,7 +29,9 @@ describe('projection: rebuild beside the live read models', () => {
         workflows: {},
         defaultRetryPolicy: { initialIntervalMs: 100, backoffCoefficient: 2, maximumIntervalMs: 500, maximumAttempts: 1, nonRetryableErrorKinds: [] },
         defaultTimeouts: { scheduleToStartMs: 60_000, startToCloseMs: 60_000, heartbeatMs: 30_000 },
-        admission: { capacity: 2, perCustomerLimit: 2, queueSlaMs: 300 },
+        // A third of the executions fail (one attempt, two tasks); five failures in a row would open a
+        // customer's circuit and hold its queue for the whole cool-off, so circuits stay closed here.
+        admission: { capacity: 2, perCustomerLimit: 2, queueSlaMs: 300, circuitBreaker: { failureThreshold: 1_000 } },
       },
       settings: {
         all: { ADMISSION_CAPACITY: '2', SYNTHETIC_MIN_DURATION_MS: '10', SYNTHETIC_MAX_DURATION_MS: '60', SYNTHETIC_FAILURE_RATE: '0.2', RATE_LIMIT_PER_SECOND: '10000' },
