@@ -22,8 +22,10 @@ async function main() {
   const namespace = uniqueNamespace('bench');
   const env = { FLOTILLA_NAMESPACE: namespace, SYNTHETIC_MIN_DURATION_MS: '0', SYNTHETIC_MAX_DURATION_MS: '0', POOL_CONCURRENCY: '64', LOG_LEVEL: 'error', ADMISSION_CAPACITY: '10000', ADMISSION_PER_CUSTOMER_LIMIT: '10000' };
   const port = 40_000 + Math.floor(Math.random() * 10_000);
-  const orchestrator = new ServiceProcess('orchestrator', port, env);
-  const agentPool = new ServiceProcess('agent-pool', port + 1, env);
+  // BENCH_CPU_PROFILE_DIR=dir: each service writes a V8 CPU profile there when it stops (open in Chrome DevTools or speedscope).
+  const nodeArgs = process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : [];
+  const orchestrator = new ServiceProcess('orchestrator', port, env, { nodeArgs });
+  const agentPool = new ServiceProcess('agent-pool', port + 1, env, { nodeArgs });
   await orchestrator.start();
   await agentPool.start();
 

@@ -4,3 +4,4 @@ export * from './command-handler';
 export * from './outbox-relay';
 export * from './leadership';
 export * from './durable-timers';
+export * from './command-batcher';

@@ -17,14 +17,17 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 export class ServiceProcess {
   private child: ChildProcess | null = null;
   private readonly logFile: string;
+  /** Extra arguments for node itself, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
+  private readonly nodeArgs: readonly string[];
 
   /** `logName` names its log in test-results/ (default `<name>-<port>`). */
   constructor(
     readonly name: ServiceName,
     readonly port: number,
     private readonly env: Record<string, string>,
-    { logName = `${name}-${port}` }: { logName?: string } = {},
+    { logName = `${name}-${port}`, nodeArgs = [] }: { logName?: string; nodeArgs?: readonly string[] } = {},
   ) {
+    this.nodeArgs = nodeArgs;
     fs.mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
     this.logFile = path.join(ROOT, 'test-results', `${logName}.log`);
   }
@@ -40,7 +43,7 @@ export class ServiceProcess {
 
   async start(): Promise<void> {
     const log = fs.openSync(this.logFile, 'a');
-    this.child = spawn(process.execPath, ['-r', '@swc-node/register', `services/${this.name}/src/main.ts`], {
+    this.child = spawn(process.execPath, [...this.nodeArgs, '-r', '@swc-node/register', `services/${this.name}/src/main.ts`], {
       cwd: ROOT,
       env: {
         ...process.env,

@@ -22,7 +22,10 @@ void defineService(telemetry, {
   },
   migrationsDir: path.resolve(__dirname, '../migrations'),
   consumers: [
-    { name: 'executions', topics: [TOPICS.executionRequests, TOPICS.taskEvents] },
+    // Requests and task reports in groups of their own: a burst of new requests never holds up the
+    // reports that finish running executions (and free their slots).
+    { name: 'requests', topics: [TOPICS.executionRequests] },
+    { name: 'task-events', topics: [TOPICS.taskEvents] },
     // Admission's own inputs, apart from the requests so that they never wait behind a burst of them:
     // execution endings (counted by the customers' circuit breakers) and capacity commands.
     { name: 'admission', topics: [TOPICS.executions, TOPICS.admissionCommands] },

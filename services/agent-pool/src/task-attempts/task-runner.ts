@@ -1,12 +1,12 @@
 import type { ResourceUsage, TaskDispatched } from '@flotilla/contracts';
 import { TOPICS } from '@flotilla/contracts';
-import { handleCommand } from '@flotilla/event-store';
+import { CommandBatcher } from '@flotilla/event-store';
 import { DEFAULT_RETRY, withRetry, type ConsumedEvent } from '@flotilla/messaging';
 import { currentTraceContext } from '@flotilla/observability';
 import type { Platform } from '@flotilla/service-kit';
 import { v7 as uuidv7 } from 'uuid';
 import type { AgentPoolSettings } from '../agent-pool.constants';
-import { taskAttemptStreamId, type TaskAttemptCommand } from './domain/task-attempt';
+import { taskAttemptStreamId, type TaskAttemptCommand, type TaskAttemptEvent, type TaskAttemptState } from './domain/task-attempt';
 import { taskAttemptDecider } from './domain/task-attempt.decider';
 import type { ExecutorOutcome, TaskExecutor } from './task-executor';
 import { CancelledError } from './running-attempts';
@@ -20,11 +20,16 @@ export type AttemptResult = { readonly status: 'skipped' } | { readonly status: 
  * outcome together with the dispatch's inbox entry, so that a redelivered dispatch changes nothing.
  */
 export class TaskRunner {
+  /** Starts and outcomes of attempts running at once share transactions. */
+  private readonly commands: CommandBatcher<TaskAttemptCommand, TaskAttemptEvent, TaskAttemptState>;
+
   constructor(
     private readonly platform: Platform,
     private readonly settings: AgentPoolSettings,
     private readonly workerId: string,
-  ) {}
+  ) {
+    this.commands = new CommandBatcher({ store: platform.store, decider: taskAttemptDecider, route: platform.route });
+  }
 
   async run(event: ConsumedEvent<TaskDispatched>, cancelled: AbortSignal): Promise<AttemptResult> {
     const dispatch = event.envelope.payload;
@@ -105,12 +110,9 @@ export class TaskRunner {
   private apply(event: ConsumedEvent<TaskDispatched>, command: TaskAttemptCommand, recordInInbox: boolean) {
     const dispatch = event.envelope.payload;
     return withRetry(() =>
-      handleCommand({
-        store: this.platform.store,
-        decider: taskAttemptDecider,
+      this.commands.submit({
         streamId: taskAttemptStreamId(dispatch),
         command,
-        route: this.platform.route,
         correlationId: dispatch.executionId,
         causationId: event.envelope.eventId,
         inbox: recordInInbox ? { consumer: 'agent-pool.tasks', eventId: event.envelope.eventId } : undefined,

@@ -15,7 +15,7 @@ import { PollingLoop } from '@flotilla/service-kit';
  * leader loses the lock with its connection and the instances compete again once it is back. Woken when something is queued or released, and on
  * a short tick so that aging, SLA deadlines and circuit cool-offs are noticed without any event.
  */
-const ADMIT_CONCURRENCY = 8;
+const ADMIT_CONCURRENCY = 256;
 
 export class Admitter {
   private readonly loop: PollingLoop;

@@ -10,8 +10,8 @@ import type { CircuitState } from './domain/customer-circuit';
  * infrastructure/admission-store.ts.
  */
 export interface AdmissionStore {
-  /** Keeps the queue in step with an Execution's events. */
-  applyExecutionEvent(tx: Transaction, event: ExecutionEvent, traceparent: string | null): Promise<void>;
+  /** Keeps the queue in step with the Execution events of a batch of commands (each with the trace of its command). */
+  applyExecutionEvents(tx: Transaction, events: ReadonlyArray<{ readonly event: ExecutionEvent; readonly traceparent: string | null }>): Promise<void>;
   saveCircuit(tx: Transaction, customerId: string, state: CircuitState): Promise<void>;
   saveCapacity(tx: Transaction, capacity: number, changedAt: number): Promise<void>;
   /** What admission decides with: every queued or running execution, the capacity, the circuits that are not closed. */

@@ -1,6 +1,6 @@
 import { fold } from '@flotilla/domain';
-import { handleCommand, type CommandResult } from '@flotilla/event-store';
-import { Counter, currentTraceContext, Histogram } from '@flotilla/observability';
+import { CommandBatcher, type CommandResult } from '@flotilla/event-store';
+import { Counter, Histogram } from '@flotilla/observability';
 import type { Platform } from '@flotilla/service-kit';
 import { executionStreamId, type ExecutionCommand, type ExecutionEvent, type ExecutionState } from './domain/execution';
 import { executionDecider } from './domain/execution.decider';
@@ -11,7 +11,8 @@ import { executionTimerId, type ExecutionTimers } from './ports';
 
 /**
  * The one way to change an Execution, whatever asks (a consumed event, an HTTP call, a due timer):
- * the shared command handler, plus the durable timers its new events start, in the same transaction.
+ * commands go through a CommandBatcher, so those arriving together share one transaction, with the
+ * durable timers and admission-queue rows their events start or end.
  */
 export class ExecutionCommands {
   constructor(
@@ -28,7 +29,31 @@ export class ExecutionCommands {
       registers: [platform.metrics],
     });
     this.outcomes = new Counter({ name: 'workflow_execution_events_total', help: 'Execution outcomes and task retries', labelNames: ['outcome'], registers: [platform.metrics] });
+    this.batcher = new CommandBatcher({
+      store: platform.store,
+      decider: executionDecider,
+      route: platform.route,
+      withinTransaction: async (client, commands) => {
+        // Every timer the batch's events start or end, in one delete and one insert.
+        await this.timers.applyChanges(
+          client,
+          commands.map(({ streamId, correlationId: executionId, applied, traceparent }) => {
+            const timers = timerChanges(applied, this.settings);
+            return {
+              streamId,
+              cancelAll: timers.cancelAll,
+              cancel: timers.cancel.map((timer) => executionTimerId(executionId, timer)),
+              schedule: timers.schedule.map((timer) => ({ timerId: executionTimerId(executionId, timer), streamId, dueAt: timer.dueAt, payload: { ...timer, executionId } })),
+              traceparent,
+            };
+          }),
+        );
+        await this.admission.applyExecutionEvents(client, commands.flatMap(({ applied, traceparent }) => applied.map(({ event }) => ({ event, traceparent }))));
+      },
+    });
   }
+
+  private readonly batcher: CommandBatcher<ExecutionCommand, ExecutionEvent, ExecutionState>;
 
   private readonly durations: Histogram;
   private readonly outcomes: Counter;
@@ -90,31 +115,12 @@ export class ExecutionCommands {
     command: ExecutionCommand,
     cause: { readonly causationId: string | null; readonly inboxId?: string },
   ): Promise<CommandResult<ExecutionEvent, ExecutionState>> {
-    return handleCommand({
-      store: this.platform.store,
-      decider: executionDecider,
+    return this.batcher.submit({
       streamId: executionStreamId(executionId),
       command,
-      route: this.platform.route,
       correlationId: executionId,
       causationId: cause.causationId,
       inbox: cause.inboxId ? { consumer: 'orchestrator.executions', eventId: cause.inboxId } : undefined,
-      withinTransaction: async (client, applied) => {
-        const { traceparent } = currentTraceContext();
-        // Every timer the command's events start or end, in one statement.
-        const streamId = executionStreamId(executionId);
-        const timers = timerChanges(applied, this.settings);
-        await this.timers.change(
-          client,
-          {
-            cancel: timers.cancel.map((timer) => executionTimerId(executionId, timer)),
-            allOfStream: timers.cancelAll ? streamId : null,
-            schedule: timers.schedule.map((timer) => ({ timerId: executionTimerId(executionId, timer), streamId, dueAt: timer.dueAt, payload: { ...timer, executionId } })),
-          },
-          traceparent,
-        );
-        for (const { event } of applied) await this.admission.applyExecutionEvent(client, event, traceparent);
-      },
     });
   }
 }

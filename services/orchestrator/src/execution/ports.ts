@@ -12,4 +12,4 @@ export function executionTimerId(executionId: string, timer: Pick<ExecutionTimer
 }
 
 /** Durable timers of executions (retries, timeouts, heartbeats), as the commands use them. */
-export type ExecutionTimers = Pick<DurableTimers<ExecutionTimerPayload>, 'change' | 'postpone'>;
+export type ExecutionTimers = Pick<DurableTimers<ExecutionTimerPayload>, 'applyChanges' | 'postpone'>;

@@ -11,33 +11,53 @@ export class PostgresAdmissionStore implements AdmissionStore {
     private readonly schema: string,
   ) {}
 
-  /** Keeps the queue in step with an Execution's events; runs in the transaction that appends them. */
-  async applyExecutionEvent(client: PoolClient, event: ExecutionEvent, traceparent: string | null): Promise<void> {
-    switch (event.type) {
-      case 'flotilla.execution.ExecutionQueued': {
-        const { executionId, customerId, basePriority, queuedAt } = event.data;
-        await client.query(
-          `INSERT INTO ${this.schema}.admission_queue (execution_id, customer_id, base_priority, queued_at, traceparent) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (execution_id) DO NOTHING`,
-          [executionId, customerId, basePriority, queuedAt, traceparent],
-        );
-        return;
+  /**
+   * Keeps the queue in step with the Execution events of a batch of commands; runs in the transaction
+   * that appends them. One statement per kind of change, in lifecycle order (queued, admitted, SLA,
+   * ended), so an execution queued and ended in the same batch ends up gone.
+   */
+  async applyExecutionEvents(client: PoolClient, events: ReadonlyArray<{ readonly event: ExecutionEvent; readonly traceparent: string | null }>): Promise<void> {
+    const queued: Array<{ data: Extract<ExecutionEvent, { type: 'flotilla.execution.ExecutionQueued' }>['data']; traceparent: string | null }> = [];
+    const admitted: Array<{ executionId: string; admittedAt: number }> = [];
+    const slaViolated: string[] = [];
+    const ended: string[] = [];
+    for (const { event, traceparent } of events) {
+      switch (event.type) {
+        case 'flotilla.execution.ExecutionQueued':
+          queued.push({ data: event.data, traceparent });
+          break;
+        case 'flotilla.execution.ExecutionAdmitted':
+          admitted.push({ executionId: event.data.executionId, admittedAt: event.data.admittedAt });
+          break;
+        case 'flotilla.execution.SlaViolated':
+          slaViolated.push(event.data.executionId);
+          break;
+        case 'flotilla.execution.ExecutionCompleted':
+        case 'flotilla.execution.ExecutionFailed':
+        case 'flotilla.execution.ExecutionCancelled':
+        case 'flotilla.execution.ExecutionRejected':
+          // The slot (or the place in the queue) is released in the same transaction as the ending.
+          ended.push(event.data.executionId);
+          break;
+        default:
+          break;
       }
-      case 'flotilla.execution.ExecutionAdmitted':
-        await client.query(`UPDATE ${this.schema}.admission_queue SET admitted_at = $2 WHERE execution_id = $1`, [event.data.executionId, event.data.admittedAt]);
-        return;
-      case 'flotilla.execution.SlaViolated':
-        await client.query(`UPDATE ${this.schema}.admission_queue SET sla_violated = true WHERE execution_id = $1`, [event.data.executionId]);
-        return;
-      case 'flotilla.execution.ExecutionCompleted':
-      case 'flotilla.execution.ExecutionFailed':
-      case 'flotilla.execution.ExecutionCancelled':
-      case 'flotilla.execution.ExecutionRejected':
-        // The slot (or the place in the queue) is released in the same transaction as the ending.
-        await client.query(`DELETE FROM ${this.schema}.admission_queue WHERE execution_id = $1`, [event.data.executionId]);
-        return;
-      default:
-        return;
     }
+    if (queued.length > 0) {
+      await client.query(
+        `INSERT INTO ${this.schema}.admission_queue (execution_id, customer_id, base_priority, queued_at, traceparent)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::bigint[], $5::text[]) ON CONFLICT (execution_id) DO NOTHING`,
+        [queued.map((q) => q.data.executionId), queued.map((q) => q.data.customerId), queued.map((q) => q.data.basePriority), queued.map((q) => q.data.queuedAt), queued.map((q) => q.traceparent)],
+      );
+    }
+    if (admitted.length > 0) {
+      await client.query(
+        `UPDATE ${this.schema}.admission_queue q SET admitted_at = a.admitted_at FROM unnest($1::text[], $2::bigint[]) AS a(execution_id, admitted_at) WHERE q.execution_id = a.execution_id`,
+        [admitted.map((a) => a.executionId), admitted.map((a) => a.admittedAt)],
+      );
+    }
+    if (slaViolated.length > 0) await client.query(`UPDATE ${this.schema}.admission_queue SET sla_violated = true WHERE execution_id = ANY($1::text[])`, [slaViolated]);
+    if (ended.length > 0) await client.query(`DELETE FROM ${this.schema}.admission_queue WHERE execution_id = ANY($1::text[])`, [ended]);
   }
 
   async saveCircuit(client: PoolClient, customerId: string, state: CircuitState): Promise<void> {
