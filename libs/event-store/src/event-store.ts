@@ -157,6 +157,33 @@ export class PostgresEventStore {
     return expectedVersion + events.length;
   }
 
+  /**
+   * Appends to several streams whose versions the caller holds a lock on (a state row selected FOR
+   * UPDATE), in one insert. A stream not at its expected version fails the whole call with the unique
+   * constraint, as a ConcurrencyError.
+   */
+  async appendToStreams(client: PoolClient, appends: ReadonlyArray<{ readonly streamId: string; readonly expectedVersion: number; readonly events: readonly NewEvent[] }>): Promise<void> {
+    const rows = appends.flatMap((a) => a.events.map((e, i) => ({ streamId: a.streamId, version: a.expectedVersion + i + 1, event: e })));
+    if (rows.length === 0) return;
+    try {
+      await client.query(
+        `INSERT INTO ${this.schema}.events (stream_id, stream_version, event_id, event_type, data, metadata)
+         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[])`,
+        [
+          rows.map((r) => r.streamId),
+          rows.map((r) => r.version),
+          rows.map((r) => r.event.eventId),
+          rows.map((r) => r.event.eventType),
+          rows.map((r) => JSON.stringify(r.event.data)),
+          rows.map((r) => JSON.stringify(r.event.metadata)),
+        ],
+      );
+    } catch (error) {
+      if ((error as { constraint?: string }).constraint === 'events_stream_version_unique') throw new ConcurrencyError(appends.map((a) => a.streamId).join(', '), -1, -1);
+      throw error;
+    }
+  }
+
   /** Queues messages for the relay, in the caller's transaction. */
   async enqueue(client: PoolClient, messages: readonly OutboxMessage[]): Promise<void> {
     if (messages.length === 0) return;

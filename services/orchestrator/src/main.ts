@@ -26,9 +26,8 @@ void defineService(telemetry, {
     // reports that finish running executions (and free their slots).
     { name: 'requests', topics: [TOPICS.executionRequests] },
     { name: 'task-events', topics: [TOPICS.taskEvents] },
-    // Admission's own inputs, apart from the requests so that they never wait behind a burst of them:
-    // execution endings (counted by the customers' circuit breakers) and capacity commands.
-    { name: 'admission', topics: [TOPICS.executions, TOPICS.admissionCommands] },
+    // Capacity commands, apart from the requests so that they never wait behind a burst of them.
+    { name: 'admission', topics: [TOPICS.admissionCommands] },
   ],
   controllers: [ExecutionEventHandlers, AdmissionEventHandlers, ExecutionsController, AdmissionController],
   providers: orchestratorProviders,

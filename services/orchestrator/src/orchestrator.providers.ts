@@ -1,5 +1,5 @@
 import { DurableTimers } from '@flotilla/event-store';
-import { TimerPoller, timerFiringId, type Platform, type ServiceContext } from '@flotilla/service-kit';
+import { TimerPoller, timerFiringId, type ServiceContext } from '@flotilla/service-kit';
 import type { Provider } from '@nestjs/common';
 import { AdmissionCommands } from './admission/admission-commands';
 import { Admitter } from './admission/admitter';
@@ -20,8 +20,13 @@ export function orchestratorProviders({ platform, config }: ServiceContext<Orche
   const settings = loadExecutionSettings(config.EXECUTION_SETTINGS_FILE, { capacity: config.ADMISSION_CAPACITY, perCustomerLimit: config.ADMISSION_PER_CUSTOMER_LIMIT });
   const store = new PostgresAdmissionStore(platform.pool, platform.store.schema);
   const timers = new DurableTimers<ExecutionTimerPayload>(platform.pool, platform.store.schema);
-  const executions = new ExecutionCommands(platform, settings, timers, store);
-  const admitter = createAdmitter(platform, executions, store);
+  // Circuit and capacity changes wake the admitter: tie the knot once it exists.
+  const wake = { nudge: () => {} };
+  const admission = new AdmissionCommands(platform, store, () => wake.nudge());
+  const executions = new ExecutionCommands(platform, settings, timers, store, admission);
+  const admitter = new Admitter(platform, executions, admission, store, platform.logger);
+  wake.nudge = () => admitter.nudge();
+  executions.onAdmissionChange(() => admitter.nudge());
   // Each firing is a FireTimer command recorded in the inbox under the timer's identity and due time,
   // so a timer that fired just before a crash (but was not yet removed) fires only once.
   const poller = new TimerPoller(
@@ -41,13 +46,4 @@ export function orchestratorProviders({ platform, config }: ServiceContext<Orche
     { provide: ADMISSION_COMMANDS, useFactory: () => admitter.commands },
     { provide: TIMER_POLLER, useFactory: () => poller },
   ];
-}
-
-function createAdmitter(platform: Platform, executions: ExecutionCommands, store: PostgresAdmissionStore): Admitter {
-  // Circuit and capacity changes wake the admitter that owns the commands: tie the knot late.
-  const wake = { nudge: () => {} };
-  const admitter = new Admitter(platform, executions, new AdmissionCommands(platform, store, () => wake.nudge()), store, platform.logger);
-  wake.nudge = () => admitter.nudge();
-  executions.onAdmissionChange(() => admitter.nudge());
-  return admitter;
 }

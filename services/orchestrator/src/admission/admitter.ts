@@ -91,7 +91,7 @@ export class Admitter {
             if (admission.probe) {
               const probe = await this.commands.circuit({ type: 'AdmitProbe', customerId: admission.customerId, executionId: admission.executionId, now });
               // Half-open already with this very probe (a round interrupted by a crash) is fine; anything else means the circuit moved on.
-              if (probe.status !== 'applied' || probe.state.status !== 'half_open' || probe.state.probeExecutionId !== admission.executionId) return;
+              if (probe.status !== 'half_open' || probe.probeExecutionId !== admission.executionId) return;
             }
             await this.executions.apply(admission.executionId, { type: 'AdmitExecution', effectivePriority: admission.effectivePriority, probe: admission.probe, now }, cause);
           }),

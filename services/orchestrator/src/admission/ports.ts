@@ -12,8 +12,16 @@ import type { CircuitState } from './domain/customer-circuit';
 export interface AdmissionStore {
   /** Keeps the queue in step with the Execution events of a batch of commands (each with the trace of its command). */
   applyExecutionEvents(tx: Transaction, events: ReadonlyArray<{ readonly event: ExecutionEvent; readonly traceparent: string | null }>): Promise<void>;
-  saveCircuit(tx: Transaction, customerId: string, state: CircuitState): Promise<void>;
+  /** The circuits of these customers, locked until the transaction ends. */
+  lockCircuits(tx: Transaction, customerIds: readonly string[]): Promise<Map<string, StoredCircuit>>;
+  saveCircuits(tx: Transaction, circuits: ReadonlyArray<{ readonly customerId: string } & StoredCircuit>): Promise<void>;
   saveCapacity(tx: Transaction, capacity: number, changedAt: number): Promise<void>;
   /** What admission decides with: every queued or running execution, the capacity, the circuits that are not closed. */
   snapshot(defaultCapacity: number): Promise<AdmissionSnapshot & { readonly traceparents: ReadonlyMap<string, string> }>;
+}
+
+/** A customer's circuit as its row keeps it: the state, and the version of its stream of transitions. */
+export interface StoredCircuit {
+  readonly state: CircuitState;
+  readonly version: number;
 }

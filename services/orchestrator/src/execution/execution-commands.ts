@@ -7,6 +7,8 @@ import { executionDecider } from './domain/execution.decider';
 import { timerChanges } from './domain/execution-timers';
 import type { ExecutionSettings } from './domain/policies';
 import type { AdmissionStore } from '../admission/ports';
+import type { AdmissionCommands } from '../admission/admission-commands';
+import { executionOutcome } from '../admission/domain/customer-circuit';
 import { executionTimerId, type ExecutionTimers } from './ports';
 
 /**
@@ -20,6 +22,7 @@ export class ExecutionCommands {
     readonly settings: ExecutionSettings,
     readonly timers: ExecutionTimers,
     readonly admission: AdmissionStore,
+    private readonly circuits: Pick<AdmissionCommands, 'circuitsWithin'>,
   ) {
     this.durations = new Histogram({
       name: 'workflow_execution_duration_seconds',
@@ -49,6 +52,18 @@ export class ExecutionCommands {
           }),
         );
         await this.admission.applyExecutionEvents(client, commands.flatMap(({ applied, traceparent }) => applied.map(({ event }) => ({ event, traceparent }))));
+        // How each execution ended counts on its customer's circuit in the same commit: never lost,
+        // never counted twice, and without a round trip through Kafka.
+        const now = Date.now();
+        await this.circuits.circuitsWithin(
+          client,
+          commands.flatMap(({ applied, traceparent }) =>
+            applied.flatMap(({ event }) => {
+              const outcome = executionOutcome(event);
+              return outcome ? [{ command: { type: 'RecordExecutionOutcome' as const, ...outcome, policy: this.settings.admission.circuitBreaker, now }, causationId: null, traceparent }] : [];
+            }),
+          ),
+        );
       },
     });
   }

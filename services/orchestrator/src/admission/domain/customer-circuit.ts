@@ -1,6 +1,7 @@
 import type { AlertRaised, CustomerCircuitClosed, CustomerCircuitHalfOpened, CustomerCircuitOpened, CustomerOutcomeRecorded } from '@flotilla/contracts';
 import type { CircuitBreakerPolicy } from './admission-policy';
 import { assertNever } from '@flotilla/domain';
+import type { ExecutionEvent } from '../../execution/domain/execution';
 
 /**
  * CustomerAdmission: one customer's circuit breaker. Closed counts consecutive failed executions;
@@ -120,3 +121,22 @@ export function evolveCircuit(state: CircuitState, event: CircuitEvent): Circuit
 
 
 export const customerCircuitDecider = { initialState: initialCircuitState, decide: decideCircuit, evolve: evolveCircuit };
+
+/**
+ * What an execution's ending says about its customer, or null for an event that ends nothing (or a
+ * rejection of a request that named no customer).
+ */
+export function executionOutcome(event: ExecutionEvent): { readonly customerId: string; readonly executionId: string; readonly verdict: ExecutionVerdict } | null {
+  switch (event.type) {
+    case 'flotilla.execution.ExecutionCompleted':
+      return { customerId: event.data.customerId, executionId: event.data.executionId, verdict: 'succeeded' };
+    case 'flotilla.execution.ExecutionFailed':
+      return { customerId: event.data.customerId, executionId: event.data.executionId, verdict: 'failed' };
+    case 'flotilla.execution.ExecutionCancelled':
+      return { customerId: event.data.customerId, executionId: event.data.executionId, verdict: 'void' };
+    case 'flotilla.execution.ExecutionRejected':
+      return event.data.customerId ? { customerId: event.data.customerId, executionId: event.data.executionId, verdict: 'void' } : null;
+    default:
+      return null;
+  }
+}

@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { AdmissionSnapshot, QueueEntry } from '../domain/admission-plan';
 import type { CircuitState } from '../domain/customer-circuit';
 import type { ExecutionEvent } from '../../execution/domain/execution';
-import type { AdmissionStore } from '../ports';
+import type { AdmissionStore, StoredCircuit } from '../ports';
 
 /** The orchestrator's admission tables (see the admission migration), in its own schema. */
 export class PostgresAdmissionStore implements AdmissionStore {
@@ -60,12 +60,37 @@ export class PostgresAdmissionStore implements AdmissionStore {
     if (ended.length > 0) await client.query(`DELETE FROM ${this.schema}.admission_queue WHERE execution_id = ANY($1::text[])`, [ended]);
   }
 
-  async saveCircuit(client: PoolClient, customerId: string, state: CircuitState): Promise<void> {
+  /**
+   * The circuits of `customerIds`, locked until the transaction ends (a row is made for a customer
+   * seen for the first time): whoever records an outcome next waits, then reads what this one wrote.
+   */
+  async lockCircuits(client: PoolClient, customerIds: readonly string[]): Promise<Map<string, StoredCircuit>> {
+    const ids = [...new Set(customerIds)].sort();
     await client.query(
-      `INSERT INTO ${this.schema}.customer_circuits (customer_id, status, consecutive_failures, open_until, probe_execution_id) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (customer_id) DO UPDATE SET status = EXCLUDED.status, consecutive_failures = EXCLUDED.consecutive_failures,
-         open_until = EXCLUDED.open_until, probe_execution_id = EXCLUDED.probe_execution_id`,
-      [customerId, state.status, state.consecutiveFailures, state.status === 'open' ? state.openUntil : null, state.status === 'half_open' ? state.probeExecutionId : null],
+      `INSERT INTO ${this.schema}.customer_circuits (customer_id, status, consecutive_failures) SELECT id, 'closed', 0 FROM unnest($1::text[]) AS id ON CONFLICT (customer_id) DO NOTHING`,
+      [ids],
+    );
+    const { rows } = await client.query(
+      `SELECT customer_id, status, consecutive_failures, open_until, probe_execution_id, stream_version FROM ${this.schema}.customer_circuits WHERE customer_id = ANY($1::text[]) ORDER BY customer_id FOR UPDATE`,
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.customer_id as string, { state: circuitFromRow(r), version: r.stream_version as number }]));
+  }
+
+  async saveCircuits(client: PoolClient, circuits: ReadonlyArray<{ readonly customerId: string } & StoredCircuit>): Promise<void> {
+    if (circuits.length === 0) return;
+    await client.query(
+      `UPDATE ${this.schema}.customer_circuits c SET status = n.status, consecutive_failures = n.failures, open_until = n.open_until, probe_execution_id = n.probe, stream_version = n.version
+         FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::int[]) AS n(customer_id, status, failures, open_until, probe, version)
+        WHERE c.customer_id = n.customer_id`,
+      [
+        circuits.map((c) => c.customerId),
+        circuits.map((c) => c.state.status),
+        circuits.map((c) => c.state.consecutiveFailures),
+        circuits.map((c) => (c.state.status === 'open' ? c.state.openUntil : null)),
+        circuits.map((c) => (c.state.status === 'half_open' ? c.state.probeExecutionId : null)),
+        circuits.map((c) => c.version),
+      ],
     );
   }
 
@@ -97,14 +122,18 @@ export class PostgresAdmissionStore implements AdmissionStore {
           slaViolated: r.sla_violated,
         }),
       ),
-      circuits: Object.fromEntries(
-        circuits.rows.map((r) => [
-          r.customer_id,
-          r.status === 'open'
-            ? { status: 'open', consecutiveFailures: r.consecutive_failures, openUntil: Number(r.open_until) }
-            : { status: 'half_open', consecutiveFailures: r.consecutive_failures, probeExecutionId: r.probe_execution_id },
-        ]),
-      ) as Record<string, CircuitState>,
+      circuits: Object.fromEntries(circuits.rows.map((r) => [r.customer_id, circuitFromRow(r)])),
     };
+  }
+}
+
+function circuitFromRow(r: { status: string; consecutive_failures: number; open_until: string | null; probe_execution_id: string | null }): CircuitState {
+  switch (r.status) {
+    case 'open':
+      return { status: 'open', consecutiveFailures: r.consecutive_failures, openUntil: Number(r.open_until) };
+    case 'half_open':
+      return { status: 'half_open', consecutiveFailures: r.consecutive_failures, probeExecutionId: r.probe_execution_id ?? '' };
+    default:
+      return { status: 'closed', consecutiveFailures: r.consecutive_failures };
   }
 }
