@@ -105,11 +105,6 @@ export class CommandBatcher<Command, Event extends DomainEvent, State> {
     );
   }
 
-  /** Commands waiting or being written. */
-  get pending(): number {
-    return this.queue.length + this.busyStreams.size;
-  }
-
   private schedulePump(): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
@@ -209,9 +204,14 @@ export class CommandBatcher<Command, Event extends DomainEvent, State> {
         [sorted.map((p) => p.spec.inbox!.consumer), sorted.map((p) => p.spec.inbox!.eventId)],
       );
       const recorded = new Set(rows.map((r) => `${r.consumer}\u0000${r.event_id}`));
+      const claimed = new Set<string>();
       for (const pending of withInbox) {
-        if (recorded.delete(inboxKey(pending))) continue;
-        outcomes.set(pending, { kind: 'done', result: { status: 'duplicate' } });
+        const key = inboxKey(pending);
+        // The same event twice in one batch: the first claims it; the second waits for the next batch,
+        // where it is a duplicate if the first committed, and applies if the first failed.
+        if (claimed.has(key)) outcomes.set(pending, { kind: 'conflict' });
+        else if (recorded.has(key)) claimed.add(key);
+        else outcomes.set(pending, { kind: 'done', result: { status: 'duplicate' } });
       }
     }
     const live = batch.filter((p) => !outcomes.has(p));

@@ -213,7 +213,8 @@ describe('CommandBatcher: commands submitted together share one transaction (rea
       batcher.submit(note('dup-d', 'd first delivery', 'dup-d-delivery')),
       batcher.submit(note('dup-d', 'd second delivery', 'dup-d-delivery')),
     ]);
-    expect(store.transactions - transactionsBefore).toBe(1);
+    // The repeated delivery is not answered in the batch that claimed it: it waits for the next one.
+    expect(store.transactions - transactionsBefore).toBe(2);
 
     expect(redelivered).toEqual({ status: 'duplicate' });
     expect((await stream('dup-a')).map((r) => r.note)).toEqual(['first delivery']);
@@ -230,6 +231,18 @@ describe('CommandBatcher: commands submitted together share one transaction (rea
     expect((await stream('dup-d')).map((r) => ({ version: r.version, note: r.note }))).toEqual([{ version: 1, note: 'd first delivery' }]);
     expect((await outbox(['dup-d'])).map((r) => r.version)).toEqual([1]);
     expect(await inbox('dup-d-delivery')).toBe(1);
+  });
+
+  it('applies the second of two deliveries of one event in a batch when the first failed, rather than calling it a duplicate', async () => {
+    const { batcher } = newBatcher();
+    const [first, second] = await Promise.allSettled([
+      batcher.submit(explode('twice-failed', 'the first delivery fails', 'twice-failed-delivery')),
+      batcher.submit(note('twice-failed', 'second delivery', 'twice-failed-delivery')),
+    ]);
+    expect(first.status).toBe('rejected');
+    expect(second).toMatchObject({ status: 'fulfilled', value: { status: 'applied', version: 1 } });
+    expect((await stream('twice-failed')).map((r) => r.note)).toEqual(['second delivery']);
+    expect(await inbox('twice-failed-delivery')).toBe(1);
   });
 
   it('fails alone a command whose decide throws: the others commit, and its inbox entry is not recorded so that a redelivery applies', async () => {
