@@ -22,7 +22,9 @@ export interface Telemetry {
  * anything else is imported, so that HTTP instrumentation can hook the modules it patches.
  */
 export function startTelemetry({ serviceName, otlpEndpoint, exportDelayMs = 500 }: TelemetryOptions): Telemetry {
-  if (!otlpEndpoint) return { shutdown: async () => undefined };
+  // OTEL_SDK_DISABLED=true is OpenTelemetry's own switch; sampling is its OTEL_TRACES_SAMPLER(_ARG),
+  // read by the SDK (e.g. parentbased_traceidratio with 0.1 keeps a tenth of the traces, whole).
+  if (!otlpEndpoint || process.env.OTEL_SDK_DISABLED === 'true') return { shutdown: async () => undefined };
   // Metrics are served by prom-client on /metrics and logs go to stdout: only traces leave over OTLP.
   process.env.OTEL_METRICS_EXPORTER ??= 'none';
   process.env.OTEL_LOGS_EXPORTER ??= 'none';
