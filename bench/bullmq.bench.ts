@@ -1,8 +1,9 @@
 // npm run bench:bullmq — jobs/s and add->completed latency of BullMQ on the stack's Redis: no-op jobs
-// added in one addBulk call, one worker at concurrency 100. It is the reference point the engine
-// benchmark sets its executions/s against, hence the exported runBullmqBenchmark.
+// added in one addBulk call, one worker at concurrency 100; then, in the same run, the engine with
+// no-op one-task executions at pool concurrency 100, and the ratio of the two.
 import { uniqueNamespace } from '@flotilla/testing';
 import { Queue, Worker } from 'bullmq';
+import { Engine, type Result } from './engine';
 import { ensureStack, fmt, median, percentile } from './support';
 
 const CONCURRENCY = 100;
@@ -86,14 +87,30 @@ async function main() {
   const jobs = Number(process.env.BENCH_JOBS ?? 5000);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const result = await runBullmqBenchmark({ jobs, rounds });
+
+  // Ours in the same run, the same shape: no-op work at concurrency 100, all submitted at once.
+  // An execution is far more than a job (admission, a task DAG, durable events and timers, two services).
+  const engine = await Engine.start({ poolConcurrency: CONCURRENCY });
+  const executions = Math.min(jobs, Number(process.env.BENCH_EXECUTIONS ?? 1000));
+  await engine.burst(1, executions); // warm-up
+  const ours: Result[] = [];
+  for (let i = 0; i < rounds; i++) ours.push(await engine.burst(1, executions));
+  await engine.stop();
+  const oursMedian = median(ours.map((r) => r.perSecond));
+  const oursRound = ours.find((r) => r.perSecond === oursMedian)!;
+
   console.log(`\nBullMQ benchmark: ${jobs} no-op jobs added with addBulk, one worker at concurrency ${CONCURRENCY}, ${rounds} rounds after a warm-up`);
   result.rounds.forEach((perSecond, i) => console.log(`  round ${i + 1}  ${fmt(perSecond, 1).padStart(9)} jobs/s`));
   console.log(`  median   ${fmt(result.perSecond, 1).padStart(9)} jobs/s   add->completed p50 ${fmt(result.p50, 0).padStart(6)} ms   p99 ${fmt(result.p99, 0).padStart(6)} ms`);
+  console.log(`Flotilla, same run: ${executions} one-task executions of no-op tasks at pool concurrency ${CONCURRENCY}, submitted at once (rounds ${ours.map((r) => fmt(r.perSecond, 0)).join(', ')})`);
+  console.log(`  median   ${fmt(oursMedian, 1).padStart(9)} executions/s   submit->completed p50 ${fmt(oursRound.p50, 0).padStart(6)} ms   p99 ${fmt(oursRound.p99, 0).padStart(6)} ms`);
+  console.log(`  Flotilla / BullMQ throughput: ${fmt(oursMedian / result.perSecond, 3)}`);
 }
 
 if (require.main === module) {
-  main().catch((error) => {
+  main().catch(async (error) => {
     console.error(error);
+    await Engine.stopAll();
     process.exit(1);
   });
 }

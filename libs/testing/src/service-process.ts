@@ -37,6 +37,11 @@ export class ServiceProcess {
     return path.relative(ROOT, this.logFile);
   }
 
+  /** The running process's pid (none when stopped). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
