@@ -5,6 +5,7 @@ const { spawn, spawnSync, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { SERVICE_NODE_ARGS } = require('./service-node-args');
 
 const root = path.resolve(__dirname, '..');
 const home = process.env.FLOTILLA_HOME || path.join(os.homedir(), '.flotilla');
@@ -87,7 +88,7 @@ async function up() {
       continue;
     }
     const log = fs.openSync(path.join(demoDir, `${service.name}.log`), 'a');
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', `services/${service.name}/src/main.ts`], {
+    const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, '-r', '@swc-node/register', `services/${service.name}/src/main.ts`], {
       cwd: root,
       env: { ...env, HTTP_PORT: String(service.port), ...(service.env ?? {}) },
       stdio: ['ignore', log, log],

@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stack } from './stack';
 import { waitFor } from './wait-for';
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- plain JS shared with the demo script
+const { SERVICE_NODE_ARGS } = require('../../../scripts/service-node-args') as { SERVICE_NODE_ARGS: string[] };
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -48,7 +50,7 @@ export class ServiceProcess {
 
   async start(): Promise<void> {
     const log = fs.openSync(this.logFile, 'a');
-    this.child = spawn(process.execPath, [...this.nodeArgs, '-r', '@swc-node/register', `services/${this.name}/src/main.ts`], {
+    this.child = spawn(process.execPath, [...SERVICE_NODE_ARGS, ...this.nodeArgs, '-r', '@swc-node/register', `services/${this.name}/src/main.ts`], {
       cwd: ROOT,
       env: {
         ...process.env,
