@@ -109,7 +109,7 @@ describe('walking skeleton: orchestrator -> agent-pool -> projection', () => {
     expect(rejected.reasons).toEqual(expect.arrayContaining(['customerId is required', 'tasks[0].agentType "fortune_telling" is not a known agent type']));
     await waitFor('the valid request after the bad ones to complete', async () => (await getExecution(valid.executionId))?.status === 'completed');
 
-    const deadLetters = await readTopic(kafka, topic('flotilla.orchestrator.executions.dlq'), (ms) => ms.some((m) => m.key?.toString() === 'garbage'));
+    const deadLetters = await readTopic(kafka, topic('flotilla.orchestrator.requests.dlq'), (ms) => ms.some((m) => m.key?.toString() === 'garbage'));
     const garbage = deadLetters.find((m) => m.key?.toString() === 'garbage')!;
     expect(garbage.headers![DEAD_LETTER_HEADERS.errorCode]!.toString()).toBe('UNDECODABLE_MESSAGE');
   });
