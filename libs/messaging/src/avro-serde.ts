@@ -3,6 +3,16 @@ import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-sc
 import * as avro from 'avsc';
 import { IncompatibleSchemaError, InvalidPayloadError, SchemaRegistryError, UndecodableMessageError } from './errors';
 
+interface Writer {
+  readonly id: number;
+  /** Magic byte 0 and the schema id: what precedes every record of this type. */
+  readonly header: Buffer;
+  readonly type: avro.Type;
+}
+
+/** Magic byte and schema id. */
+const FRAME = 5;
+
 /**
  * Avro in the registry's wire format (magic byte + schema id), one subject per event type
  * (record-name strategy) with BACKWARD compatibility. Schemas are registered once at start-up;
@@ -10,8 +20,10 @@ import { IncompatibleSchemaError, InvalidPayloadError, SchemaRegistryError, Unde
  */
 export class AvroSerde {
   private readonly idsByType = new Map<string, number>();
-  private readonly writersByType = new Map<string, { id: number; header: Buffer; type: avro.Type }>();
+  private readonly writersByType = new Map<string, Writer>();
   private readonly typesById = new Map<number, string>();
+  /** Where `encode` writes before copying out: avsc's own toBuffer allocates a fresh zeroed buffer per record. */
+  private scratch = Buffer.allocUnsafe(4_096);
 
   constructor(
     readonly registry: SchemaRegistry,
@@ -53,23 +65,60 @@ export class AvroSerde {
   }
 
   /**
-   * Frames the record as the registry's wire format. The writer schema is parsed once per type, so
-   * encoding is a synchronous avsc call after the first message.
+   * Frames the record as the registry's wire format, in a buffer of its own. The writer schema is
+   * parsed once per type, so encoding is a synchronous avsc call after the first message.
    */
   async encode(type: string, payload: unknown): Promise<Buffer> {
-    let writer = this.writersByType.get(type);
-    if (!writer) {
-      const id = this.idsByType.get(type) ?? (await this.register(type));
-      const header = Buffer.alloc(5);
-      header.writeInt32BE(id, 1);
-      writer = { id, header, type: avro.Type.forSchema(this.schemasByType[type] as avro.Schema) };
-      this.writersByType.set(type, writer);
+    await this.prepare(type);
+    let end = this.encodeInto(type, payload, this.scratch, 0);
+    while (end < 0) {
+      this.scratch = Buffer.allocUnsafe(2 * (this.scratch.length - end));
+      end = this.encodeInto(type, payload, this.scratch, 0);
     }
+    return Buffer.from(this.scratch.subarray(0, end));
+  }
+
+  /** Whether `encodeInto` can take `type` now; if not, `prepare(type)` first. */
+  isPrepared(type: string): boolean {
+    return this.writersByType.has(type);
+  }
+
+  /** Parses the writer schema of `type` (registering it first if this process never did). */
+  async prepare(type: string): Promise<void> {
+    if (!this.writersByType.has(type)) await this.writer(type);
+  }
+
+  /**
+   * Frames the record into `target` from `offset`, synchronously (the type must be prepared), and
+   * returns where it ends; when `target` is too short, a negative number (how many bytes were
+   * missing) and nothing usable was written. Lets a publisher encode a whole batch into one
+   * allocation rather than two buffers per event.
+   */
+  encodeInto(type: string, payload: unknown, target: Buffer, offset: number): number {
+    const writer = this.writersByType.get(type);
+    if (!writer) throw new Error(`encodeInto: ${type} is not prepared`);
+    if (target.length - offset < FRAME) return target.length - offset - FRAME;
+    const end = this.validated(type, writer, payload).encode(payload, target, offset + FRAME);
+    if (end < 0) return end;
+    writer.header.copy(target, offset);
+    return end;
+  }
+
+  private async writer(type: string): Promise<Writer> {
+    const id = this.idsByType.get(type) ?? (await this.register(type));
+    const header = Buffer.alloc(FRAME);
+    header.writeInt32BE(id, 1);
+    const writer = { id, header, type: avro.Type.forSchema(this.schemasByType[type] as avro.Schema) };
+    this.writersByType.set(type, writer);
+    return writer;
+  }
+
+  private validated(type: string, writer: Writer, payload: unknown): avro.Type {
+    // The paths are only collected once the payload is known to be invalid: the hook costs a closure per call.
+    if (writer.type.isValid(payload)) return writer.type;
     const invalidPaths: string[] = [];
-    if (!writer.type.isValid(payload, { errorHook: (path) => invalidPaths.push(path.join('.') || '(record)') })) {
-      throw new InvalidPayloadError(type, invalidPaths);
-    }
-    return Buffer.concat([writer.header, writer.type.toBuffer(payload)]);
+    writer.type.isValid(payload, { errorHook: (path) => invalidPaths.push(path.join('.') || '(record)') });
+    throw new InvalidPayloadError(type, invalidPaths);
   }
 
   /** Decodes a registry-framed record; anything else is an UndecodableMessageError. */
