@@ -70,7 +70,7 @@ export class TaskRunner {
       // A child process measures itself; in-process executors get this process's share, an approximation.
       usage: {
         cpuTimeMs: outcome.usage?.cpuTimeMs ?? (cpu.user + cpu.system) / 1000,
-        peakRssBytes: outcome.usage?.peakRssBytes ?? process.memoryUsage().rss,
+        peakRssBytes: outcome.usage?.peakRssBytes ?? process.memoryUsage.rss(), // rss() alone: memoryUsage() also walks the heap spaces, per task
         wallTimeMs: performance.now() - startedAt,
       },
     };
