@@ -28,7 +28,7 @@ export class TaskRunner {
     private readonly settings: AgentPoolSettings,
     private readonly workerId: string,
   ) {
-    this.commands = new CommandBatcher({ store: platform.store, decider: taskAttemptDecider, route: platform.route });
+    this.commands = new CommandBatcher({ store: platform.store, decider: taskAttemptDecider, route: platform.route, onCommitted: () => platform.relay.notifyCommitted() });
   }
 
   async run(event: ConsumedEvent<TaskDispatched>, cancelled: AbortSignal): Promise<AttemptResult> {

@@ -36,6 +36,7 @@ export class ExecutionCommands {
       store: platform.store,
       decider: executionDecider,
       route: platform.route,
+      onCommitted: () => platform.relay.notifyCommitted(),
       withinTransaction: async (client, commands) => {
         // Every timer the batch's events start or end, in one delete and one insert.
         await this.timers.applyChanges(
