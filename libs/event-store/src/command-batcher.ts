@@ -41,6 +41,8 @@ export interface CommandBatcherOptions<Command, Event extends DomainEvent, State
   /** Transactions open at once; a stream is never in two of them. */
   readonly maxConcurrentBatches?: number;
   readonly maxConflictRetries?: number;
+  /** Streams whose state is kept between batches (0: none; every command loads its whole stream). */
+  readonly cachedStreams?: number;
   readonly now?: () => number;
   readonly newEventId?: () => string;
 }
@@ -79,6 +81,13 @@ export class CommandBatcher<Command, Event extends DomainEvent, State> {
   private readonly queue: Pending<Command, Event, State>[] = [];
   /** Streams with a batch in flight: their next commands wait, so one process never conflicts with itself. */
   private readonly busyStreams = new Set<string>();
+  /**
+   * Streams' states at the last version this process committed or read, most recently used last:
+   * a command then loads only the events after it (an execution's stream is loaded again by each of
+   * its commands; read whole, that was most of the rows the batches read).
+   */
+  private readonly cache = new Map<string, { readonly state: State; readonly version: number }>();
+  private readonly cacheSize: number;
   private inFlight = 0;
   private pumpScheduled = false;
   private readonly maxBatchSize: number;
@@ -91,6 +100,7 @@ export class CommandBatcher<Command, Event extends DomainEvent, State> {
     this.maxBatchSize = options.maxBatchSize ?? 250;
     this.maxConcurrentBatches = options.maxConcurrentBatches ?? 2;
     this.maxConflictRetries = options.maxConflictRetries ?? 5;
+    this.cacheSize = options.cachedStreams ?? 10_000;
     this.now = options.now ?? Date.now;
     this.newEventId = options.newEventId ?? (() => uuidv7());
   }
@@ -171,12 +181,26 @@ export class CommandBatcher<Command, Event extends DomainEvent, State> {
       if (outcome.kind === 'conflict') conflicted.push(pending);
       else if (outcome.kind === 'failed') pending.reject(outcome.error);
       else {
-        if (outcome.result.status === 'applied' && outcome.result.events.length > 0) queuedOutbox = true;
+        if (outcome.result.status === 'applied') {
+          if (outcome.result.events.length > 0) queuedOutbox = true;
+          this.remember(pending.spec.streamId, outcome.result.state, outcome.result.version);
+        }
         pending.resolve(outcome.result);
       }
     }
     if (queuedOutbox) this.options.onCommitted?.();
     if (conflicted.length > 0) this.retry(conflicted, null);
+  }
+
+  /**
+   * A stream's state at a committed version. Events never change, so it stays true of that version
+   * whatever is appended later (by this process or another): the next load reads only what follows.
+   */
+  private remember(streamId: string, state: State, version: number): void {
+    if (this.cacheSize === 0) return;
+    this.cache.delete(streamId); // re-inserted last: the map's order is the order of use
+    this.cache.set(streamId, { state, version });
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
   }
 
   /** Back to the front of the queue, in their order, to be decided again on what is stored now. */
@@ -217,13 +241,16 @@ export class CommandBatcher<Command, Event extends DomainEvent, State> {
     const live = batch.filter((p) => !outcomes.has(p));
     if (live.length === 0) return outcomes;
 
-    // 2. Every stream of the batch, in one query.
+    // 2. Every stream of the batch, in one query: from the version the cache holds it at, else whole.
     const streamIds = [...new Set(live.map((p) => p.spec.streamId))];
+    const streams = new Map<string, { state: State; version: number }>(streamIds.map((id) => [id, { ...(this.cache.get(id) ?? { state: decider.initialState, version: 0 }) }]));
     const { rows: stored } = await client.query(
-      `SELECT stream_id, stream_version, event_type, data FROM ${schema}.events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version`,
-      [streamIds],
+      `SELECT e.stream_id, e.stream_version, e.event_type, e.data
+         FROM unnest($1::text[], $2::int[]) AS s(stream_id, after_version)
+         JOIN ${schema}.events e ON e.stream_id = s.stream_id AND e.stream_version > s.after_version
+        ORDER BY e.stream_id, e.stream_version`,
+      [streamIds, streamIds.map((id) => streams.get(id)!.version)],
     );
-    const streams = new Map<string, { state: State; version: number }>(streamIds.map((id) => [id, { state: decider.initialState, version: 0 }]));
     for (const row of stored) {
       const stream = streams.get(row.stream_id)!;
       stream.state = decider.evolve(stream.state, { type: row.event_type, data: row.data } as Event);
