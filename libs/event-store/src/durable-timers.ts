@@ -26,48 +26,6 @@ export class DurableTimers<Payload> {
     private readonly schema: string,
   ) {}
 
-  async schedule(client: PoolClient, timers: readonly NewTimer<Payload>[], traceparent: string | null): Promise<void> {
-    if (timers.length === 0) return;
-    await client.query(
-      `INSERT INTO ${this.schema}.durable_timers (timer_id, stream_id, due_at, payload, traceparent)
-         SELECT t.timer_id, t.stream_id, to_timestamp(t.due_ms / 1000.0), t.payload, $5
-           FROM unnest($1::text[], $2::text[], $3::float8[], $4::jsonb[]) AS t(timer_id, stream_id, due_ms, payload)
-       ON CONFLICT (timer_id) DO UPDATE SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload, traceparent = EXCLUDED.traceparent`,
-      [timers.map((t) => t.timerId), timers.map((t) => t.streamId), timers.map((t) => t.dueAt), timers.map((t) => JSON.stringify(t.payload)), traceparent],
-    );
-  }
-
-  /**
-   * Starts and ends timers in one statement (one round trip in the command's transaction): deletes
-   * `cancel` (and with `allOfStream` every timer of that stream), then schedules `schedule`. The two
-   * sets must not share an id: a statement cannot both delete and insert one row.
-   */
-  async change(
-    client: PoolClient,
-    { cancel, allOfStream = null, schedule }: { cancel: readonly string[]; allOfStream?: string | null; schedule: readonly NewTimer<Payload>[] },
-    traceparent: string | null,
-  ): Promise<void> {
-    if (cancel.length === 0 && allOfStream === null) return this.schedule(client, schedule, traceparent);
-    if (schedule.length === 0) return this.cancel(client, cancel, { allOfStream });
-    await client.query(
-      `WITH ended AS (DELETE FROM ${this.schema}.durable_timers WHERE timer_id = ANY($6::text[]) OR stream_id = $7)
-       INSERT INTO ${this.schema}.durable_timers (timer_id, stream_id, due_at, payload, traceparent)
-         SELECT t.timer_id, t.stream_id, to_timestamp(t.due_ms / 1000.0), t.payload, $5
-           FROM unnest($1::text[], $2::text[], $3::float8[], $4::jsonb[]) AS t(timer_id, stream_id, due_ms, payload)
-       ON CONFLICT (timer_id) DO UPDATE SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload, traceparent = EXCLUDED.traceparent`,
-      [schedule.map((t) => t.timerId), schedule.map((t) => t.streamId), schedule.map((t) => t.dueAt), schedule.map((t) => JSON.stringify(t.payload)), traceparent, cancel, allOfStream],
-    );
-  }
-
-  /**
-   * Deletes timers an event made pointless, in that event's transaction: these ids, and with
-   * `allOfStream` every timer of that stream (its aggregate ended). One statement either way.
-   */
-  async cancel(client: PoolClient, timerIds: readonly string[], { allOfStream = null }: { allOfStream?: string | null } = {}): Promise<void> {
-    if (timerIds.length === 0 && allOfStream === null) return;
-    await client.query(`DELETE FROM ${this.schema}.durable_timers WHERE timer_id = ANY($1::text[]) OR stream_id = $2`, [timerIds, allOfStream]);
-  }
-
   /**
    * The timer changes of a whole batch of commands, in two statements (a delete, then an insert),
    * netted first so that the order of the commands holds (see `netTimerChanges`).
