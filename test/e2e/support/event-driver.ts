@@ -33,12 +33,13 @@ export class EventDriver {
     return this.publish(dispatches.map((d) => ({ topic: `flotilla.tasks.${d.agentType}`, key: d.executionId, type: 'flotilla.task.TaskDispatched', payload: d })));
   }
 
-  publish(events: readonly { topic: string; key: string; type: string; payload: unknown }[]): Promise<void> {
+  /** One produce request: events for the same partition arrive in one fetch. */
+  publish(events: readonly { topic: string; key: string; type: string; payload: unknown; eventId?: string }[]): Promise<void> {
     return this.publisher.publish(
       events.map((e) => ({
         topic: this.topic(e.topic),
         key: e.key,
-        envelope: { eventId: randomUUID(), eventType: e.type, aggregateId: e.key, aggregateVersion: 1, occurredAt: Date.now(), correlationId: e.key, causationId: null, traceparent: null, tracestate: null, payload: e.payload },
+        envelope: { eventId: e.eventId ?? randomUUID(), eventType: e.type, aggregateId: e.key, aggregateVersion: 1, occurredAt: Date.now(), correlationId: e.key, causationId: null, traceparent: null, tracestate: null, payload: e.payload },
       })),
     );
   }
