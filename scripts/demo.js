@@ -74,6 +74,8 @@ async function up() {
     console.log('== installing node modules');
     run('npm', ['ci', '--no-audit', '--no-fund']);
   }
+  // Node modules installed before a patch was added (patches/) lack it: apply what is missing (idempotent).
+  run(path.join(root, 'node_modules/.bin/patch-package'), [], { stdio: 'ignore' });
   console.log('== starting the stack (Kafka, schema registry, PostgreSQL, Redis, Jaeger)');
   run(launcher, ['up']);
   const env = { ...process.env, ...stackEnv() };

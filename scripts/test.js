@@ -15,6 +15,11 @@ if (!fs.existsSync(bin('jest'))) {
     process.exit(1);
   }
 }
+// Node modules installed before a patch was added (patches/) lack it: apply what is missing (idempotent).
+if (spawnSync(bin('patch-package'), [], { cwd: root, stdio: 'ignore' }).status !== 0) {
+  process.stdout.write('patches/ could not be applied to node_modules: run `npm ci`\n\n0 passed, 1 failed\n');
+  process.exit(1);
+}
 let passed = 0;
 let failed = 0;
 
