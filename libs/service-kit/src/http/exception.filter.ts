@@ -7,6 +7,9 @@ import { AuthError, RateLimitedError } from './principal';
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 412: 'Precondition Failed', 413: 'Payload Too Large', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
+/** What the JSON body parser (secure-json-parse) says of a body with `__proto__` or `constructor.prototype` keys. */
+const PROTOTYPE_POISONING = /forbidden (prototype|constructor) property/;
+
 /** The HTTP status of an error of the one error model; null for errors that are not ours to map. */
 export function statusOf(error: FlotillaError): number {
   if (error instanceof AuthError) return error.status;
@@ -64,6 +67,11 @@ export class FlotillaExceptionFilter implements ExceptionFilter {
     if (error instanceof HttpException) {
       const response = error.getResponse();
       const status = error.getStatus();
+      if (status === 400 && PROTOTYPE_POISONING.test(error.message)) {
+        // Valid JSON that the body parser refuses on purpose: the document cannot say so, the answer must.
+        void reply.status(400).send({ statusCode: 400, error: REASONS[400], code: 'FORBIDDEN_PROPERTY_NAME', message: 'the body has a property named "__proto__", or "constructor" holding "prototype": refused, since such names can rewrite objects (prototype poisoning)' });
+        return;
+      }
       void reply.status(status).send(typeof response === 'object' ? response : { statusCode: status, error: REASONS[status] ?? 'Error', message: response });
       return;
     }
