@@ -89,7 +89,7 @@ describe('a command batch with a version conflict', () => {
     key: executionId,
     type: 'flotilla.task.TaskCompleted',
     eventId: randomUUID(),
-    payload: { executionId, taskId: 'work', attempt: 1, agentType: 'code_gen', workerId: 'conflict-test', output: {}, usage: { cpuTimeMs: 1, peakRssBytes: 1, wallTimeMs: 1 }, completedAt: Date.now() },
+    payload: { executionId, customerId: 'acme', taskId: 'work', attempt: 1, agentType: 'code_gen', workerId: 'conflict-test', output: {}, usage: { cpuTimeMs: 1, peakRssBytes: 1, wallTimeMs: 1 }, completedAt: Date.now() },
   });
 
   it('commits the rest of the batch and decides the conflicting stream again on the other writer’s event', async () => {

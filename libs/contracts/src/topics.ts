@@ -118,6 +118,15 @@ export const TOPICS = {
     carries: ['flotilla.pool.PoolCapacityProvisioned'],
     description: 'PoolCapacityProvisioned: what a pool provisioned in answer to a capacity command',
   },
+  costs: {
+    name: 'flotilla.costs',
+    partitions: PARTITIONS,
+    retentionMs: RETENTION_MS.audit,
+    compacted: false,
+    key: 'executionId',
+    carries: ['flotilla.cost.CostRecorded'],
+    description: "CostRecorded: each task attempt's cost, once, from the optimizer's ledger",
+  },
 } as const satisfies Record<string, TopicSpec>;
 
 /** Task dispatches go to one topic per agent type, so a pool's backlog is that topic's consumer lag. */

@@ -72,6 +72,45 @@ export interface AlertRaised {
   readonly raisedAt: number;
 }
 
+/** One attempt's cost in integer micro-units of the price sheet's currency; the parts add up to totalMicros. */
+export interface CostBreakdown {
+  readonly cpuMicros: number;
+  readonly memoryMicros: number;
+  /** the price per attempt */
+  readonly fixedMicros: number;
+  /** units the task reported (e.g. tokens) at their prices */
+  readonly unitsMicros: number;
+  readonly totalMicros: number;
+  /** core-milliseconds charged: max(requested cores x wall time, CPU time) */
+  readonly cpuCoreMs: number;
+  /** GiB-milliseconds charged: max(requested GiB, peak RSS) x wall time */
+  readonly memoryGbMs: number;
+  /** requested or used: which one set the CPU charge */
+  readonly cpuBasis: string;
+  /** requested or used: which one set the memory charge */
+  readonly memoryBasis: string;
+}
+
+/** What one task attempt cost, recorded exactly once per attempt by the optimizer when the attempt ends (retried attempts each have their own). */
+export interface CostRecorded {
+  /** executionId/taskId/attempt */
+  readonly costId: string;
+  readonly executionId: string;
+  readonly customerId: string;
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly agentType: string;
+  /** completed or failed */
+  readonly outcome: string;
+  readonly currency: string;
+  readonly breakdown: CostBreakdown;
+  readonly usage: ResourceUsage;
+  /** epoch milliseconds: when the attempt ended, which sets the hour and budget period it counts in */
+  readonly endedAt: number;
+  /** epoch milliseconds */
+  readonly recordedAt: number;
+}
+
 export interface ExecutionAccepted {
   readonly executionId: string;
   readonly customerId: string;
@@ -304,6 +343,8 @@ export interface TaskCancellationRequested {
 
 export interface TaskCompleted {
   readonly executionId: string;
+  /** The execution's customer, from its dispatch, so that what the attempt cost is charged to someone; empty from pools that predate it. */
+  readonly customerId: string;
   readonly taskId: string;
   readonly attempt: number;
   readonly agentType: string;
@@ -328,6 +369,8 @@ export interface TaskDispatched {
 
 export interface TaskFailed {
   readonly executionId: string;
+  /** The execution's customer, from its dispatch, so that what the attempt cost is charged to someone; empty from pools that predate it. */
+  readonly customerId: string;
   readonly taskId: string;
   readonly attempt: number;
   readonly agentType: string;
@@ -355,6 +398,8 @@ export interface TaskHeartbeat {
 
 export interface TaskStarted {
   readonly executionId: string;
+  /** The execution's customer, from its dispatch, so that what the attempt cost is charged to someone; empty from pools that predate it. */
+  readonly customerId: string;
   readonly taskId: string;
   readonly attempt: number;
   readonly agentType: string;
@@ -372,6 +417,7 @@ export interface EventPayloads {
   'flotilla.admission.CustomerCircuitOpened': CustomerCircuitOpened;
   'flotilla.admission.CustomerOutcomeRecorded': CustomerOutcomeRecorded;
   'flotilla.alert.AlertRaised': AlertRaised;
+  'flotilla.cost.CostRecorded': CostRecorded;
   'flotilla.execution.ExecutionAccepted': ExecutionAccepted;
   'flotilla.execution.ExecutionAdmitted': ExecutionAdmitted;
   'flotilla.execution.ExecutionCancelled': ExecutionCancelled;
@@ -408,6 +454,7 @@ export const EVENT_SCHEMAS: Readonly<Record<EventType, object>> = {
   'flotilla.admission.CustomerCircuitOpened': {"type":"record","name":"CustomerCircuitOpened","namespace":"flotilla.admission","fields":[{"name":"customerId","type":"string"},{"name":"consecutiveFailures","type":"int"},{"name":"reason","type":"string"},{"name":"whileOpen","type":"string","doc":"hold | reject: what happens to the customer's requests until the cool-off ends"},{"name":"openUntil","type":"long","doc":"epoch milliseconds"},{"name":"openedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.admission.CustomerOutcomeRecorded': {"type":"record","name":"CustomerOutcomeRecorded","namespace":"flotilla.admission","doc":"A customer's execution ended; the circuit breaker counts consecutive failures from these.","fields":[{"name":"customerId","type":"string"},{"name":"executionId","type":"string"},{"name":"succeeded","type":"boolean"},{"name":"consecutiveFailures","type":"int"},{"name":"recordedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.alert.AlertRaised': {"type":"record","name":"AlertRaised","namespace":"flotilla.alert","doc":"Something ops (and the customer's subscriptions) should hear about. One shape for every source, so notification and projection handle all alerts alike.","fields":[{"name":"alertId","type":"string","doc":"stable for the condition, so a redelivered alert is recognisably the same"},{"name":"severity","type":"string","doc":"info | warning | critical"},{"name":"kind","type":"string","doc":"e.g. sla_violated, circuit_opened, circuit_half_opened, circuit_closed"},{"name":"source","type":"string","doc":"the service that raised it"},{"name":"customerId","type":["null","string"],"default":null},{"name":"executionId","type":["null","string"],"default":null},{"name":"message","type":"string"},{"name":"raisedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.cost.CostRecorded': {"type":"record","name":"CostRecorded","namespace":"flotilla.cost","doc":"What one task attempt cost, recorded exactly once per attempt by the optimizer when the attempt ends (retried attempts each have their own).","fields":[{"name":"costId","type":"string","doc":"executionId/taskId/attempt"},{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"outcome","type":"string","doc":"completed or failed"},{"name":"currency","type":"string"},{"name":"breakdown","type":{"type":"record","name":"CostBreakdown","namespace":"flotilla.cost","doc":"One attempt's cost in integer micro-units of the price sheet's currency; the parts add up to totalMicros.","fields":[{"name":"cpuMicros","type":"long"},{"name":"memoryMicros","type":"long"},{"name":"fixedMicros","type":"long","doc":"the price per attempt"},{"name":"unitsMicros","type":"long","doc":"units the task reported (e.g. tokens) at their prices"},{"name":"totalMicros","type":"long"},{"name":"cpuCoreMs","type":"double","doc":"core-milliseconds charged: max(requested cores x wall time, CPU time)"},{"name":"memoryGbMs","type":"double","doc":"GiB-milliseconds charged: max(requested GiB, peak RSS) x wall time"},{"name":"cpuBasis","type":"string","doc":"requested or used: which one set the CPU charge"},{"name":"memoryBasis","type":"string","doc":"requested or used: which one set the memory charge"}]}},{"name":"usage","type":{"type":"record","name":"ResourceUsage","namespace":"flotilla.task","fields":[{"name":"cpuTimeMs","type":"double"},{"name":"peakRssBytes","type":"long"},{"name":"wallTimeMs","type":"double"}]}},{"name":"endedAt","type":"long","doc":"epoch milliseconds: when the attempt ended, which sets the hour and budget period it counts in"},{"name":"recordedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.ExecutionAccepted': {"type":"record","name":"ExecutionAccepted","namespace":"flotilla.execution","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"kind","type":"string"},{"name":"tasks","type":{"type":"array","items":{"type":"record","name":"TaskSpec","namespace":"flotilla.execution","doc":"One task of an execution's workflow: the agent type that runs it and the tasks it waits for.","fields":[{"name":"taskId","type":"string"},{"name":"agentType","type":"string","doc":"Validated by the orchestrator, not by the schema, so an unknown type becomes ExecutionRejected rather than an undecodable record."},{"name":"dependsOn","type":{"type":"array","items":"string"},"default":[]},{"name":"input","type":{"type":"map","values":"string"},"default":{}}]}}},{"name":"acceptedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.ExecutionAdmitted': {"type":"record","name":"ExecutionAdmitted","namespace":"flotilla.execution","doc":"Admission gave the execution one of the global slots; its root tasks are dispatched with it.","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"effectivePriority","type":"double","doc":"base priority plus aging at the moment of admission"},{"name":"waitedMs","type":"long"},{"name":"probe","type":"boolean","default":false,"doc":"admitted as the half-open circuit's single probe"},{"name":"admittedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.ExecutionCancelled': {"type":"record","name":"ExecutionCancelled","namespace":"flotilla.execution","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"reason","type":"string"},{"name":"cancelledAt","type":"long","doc":"epoch milliseconds"}]},
@@ -426,9 +473,9 @@ export const EVENT_SCHEMAS: Readonly<Record<EventType, object>> = {
   'flotilla.pool.PoolCapacityProvisioned': {"type":"record","name":"PoolCapacityProvisioned","namespace":"flotilla.pool","doc":"The answer to PoolCapacityChangeRequested: what the pool actually has now. outcome = provisioned | partial | rejected, with the reason when not fully provisioned.","fields":[{"name":"requestId","type":"string"},{"name":"agentType","type":"string"},{"name":"instanceId","type":"string"},{"name":"outcome","type":"string"},{"name":"reason","type":["null","string"],"default":null},{"name":"previousWorkers","type":"int"},{"name":"previousConcurrency","type":"int"},{"name":"workers","type":"int"},{"name":"concurrency","type":"int"},{"name":"provisionedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.pool.PoolMetricsReported': {"type":"record","name":"PoolMetricsReported","namespace":"flotilla.pool","doc":"One pool instance's view of one agent type over the last reporting window. The scaler sums instances of a pool; rates are per second over the window.","fields":[{"name":"agentType","type":"string"},{"name":"instanceId","type":"string"},{"name":"windowStartedAt","type":"long","doc":"epoch milliseconds"},{"name":"windowEndedAt","type":"long","doc":"epoch milliseconds"},{"name":"workers","type":"int","doc":"provisioned workers of this pool on this instance"},{"name":"concurrency","type":"int","doc":"task slots of this pool on this instance (its bulkhead)"},{"name":"inFlight","type":"int"},{"name":"backlog","type":"long","doc":"consumer lag of the pool's dispatch topic (messages not yet taken)"},{"name":"utilization","type":"double","doc":"busy slot-time / available slot-time over the window, 0..1"},{"name":"arrivalRatePerSec","type":"double"},{"name":"completionRatePerSec","type":"double"},{"name":"errorRate","type":"double","doc":"failed / finished attempts over the window, 0..1"},{"name":"latencyP50Ms","type":["null","double"],"default":null},{"name":"latencyP95Ms","type":["null","double"],"default":null},{"name":"cpuPercent","type":"double","doc":"CPU of the pool's processes over the window, percent of one core"},{"name":"memoryRssBytes","type":"long"},{"name":"reportedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.task.TaskCancellationRequested': {"type":"record","name":"TaskCancellationRequested","namespace":"flotilla.task","doc":"Tells the pool running this attempt to stop it (cancelled execution, or a timeout already gave up on it).","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"reason","type":"string"},{"name":"requestedAt","type":"long","doc":"epoch milliseconds"}]},
-  'flotilla.task.TaskCompleted': {"type":"record","name":"TaskCompleted","namespace":"flotilla.task","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"output","type":{"type":"map","values":"string"},"default":{}},{"name":"usage","type":{"type":"record","name":"ResourceUsage","namespace":"flotilla.task","fields":[{"name":"cpuTimeMs","type":"double"},{"name":"peakRssBytes","type":"long"},{"name":"wallTimeMs","type":"double"}]}},{"name":"completedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.task.TaskCompleted': {"type":"record","name":"TaskCompleted","namespace":"flotilla.task","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string","default":"","doc":"The execution's customer, from its dispatch, so that what the attempt cost is charged to someone; empty from pools that predate it."},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"output","type":{"type":"map","values":"string"},"default":{}},{"name":"usage","type":{"type":"record","name":"ResourceUsage","namespace":"flotilla.task","fields":[{"name":"cpuTimeMs","type":"double"},{"name":"peakRssBytes","type":"long"},{"name":"wallTimeMs","type":"double"}]}},{"name":"completedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.task.TaskDispatched': {"type":"record","name":"TaskDispatched","namespace":"flotilla.task","doc":"The orchestrator hands one attempt of a task to the pool of its agent type (one topic per agent type).","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"input","type":{"type":"map","values":"string"},"default":{}},{"name":"dispatchedAt","type":"long","doc":"epoch milliseconds"}]},
-  'flotilla.task.TaskFailed': {"type":"record","name":"TaskFailed","namespace":"flotilla.task","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"errorKind","type":"string","doc":"A stable kind such as timeout, exit_code or executor_error, for retry policies."},{"name":"reason","type":"string"},{"name":"usage","type":{"type":"record","name":"ResourceUsage","namespace":"flotilla.task","fields":[{"name":"cpuTimeMs","type":"double"},{"name":"peakRssBytes","type":"long"},{"name":"wallTimeMs","type":"double"}]}},{"name":"failedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.task.TaskFailed': {"type":"record","name":"TaskFailed","namespace":"flotilla.task","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string","default":"","doc":"The execution's customer, from its dispatch, so that what the attempt cost is charged to someone; empty from pools that predate it."},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"errorKind","type":"string","doc":"A stable kind such as timeout, exit_code or executor_error, for retry policies."},{"name":"reason","type":"string"},{"name":"usage","type":{"type":"record","name":"ResourceUsage","namespace":"flotilla.task","fields":[{"name":"cpuTimeMs","type":"double"},{"name":"peakRssBytes","type":"long"},{"name":"wallTimeMs","type":"double"}]}},{"name":"failedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.task.TaskHeartbeat': {"type":"record","name":"TaskHeartbeat","namespace":"flotilla.task","doc":"A running attempt is alive; progress in [0, 1] when the executor knows it.","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"progress","type":["null","double"],"default":null},{"name":"message","type":["null","string"],"default":null},{"name":"at","type":"long","doc":"epoch milliseconds"}]},
-  'flotilla.task.TaskStarted': {"type":"record","name":"TaskStarted","namespace":"flotilla.task","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"startedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.task.TaskStarted': {"type":"record","name":"TaskStarted","namespace":"flotilla.task","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string","default":"","doc":"The execution's customer, from its dispatch, so that what the attempt cost is charged to someone; empty from pools that predate it."},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"startedAt","type":"long","doc":"epoch milliseconds"}]},
 };

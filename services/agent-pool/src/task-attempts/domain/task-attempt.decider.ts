@@ -6,13 +6,13 @@ export function decide(command: TaskAttemptCommand, state: TaskAttemptState): Ta
     case 'StartTask': {
       // A redelivered dispatch of an attempt already running (the worker died) runs it again without a second start.
       if (state.status !== 'NotStarted') return [];
-      const { executionId, taskId, attempt, agentType } = command.dispatch;
-      return [{ type: 'flotilla.task.TaskStarted', data: { executionId, taskId, attempt, agentType, workerId: command.workerId, startedAt: command.now } }];
+      const { executionId, customerId, taskId, attempt, agentType } = command.dispatch;
+      return [{ type: 'flotilla.task.TaskStarted', data: { executionId, customerId, taskId, attempt, agentType, workerId: command.workerId, startedAt: command.now } }];
     }
     case 'CompleteTask': {
       if (state.status !== 'Running') return [];
       const { executionId, taskId, attempt, agentType, workerId } = state;
-      return [{ type: 'flotilla.task.TaskCompleted', data: { executionId, taskId, attempt, agentType, workerId, output: command.output, usage: command.usage, completedAt: command.now } }];
+      return [{ type: 'flotilla.task.TaskCompleted', data: { executionId, customerId: customerOf(state), taskId, attempt, agentType, workerId, output: command.output, usage: command.usage, completedAt: command.now } }];
     }
     case 'FailTask': {
       if (state.status !== 'Running') return [];
@@ -20,13 +20,18 @@ export function decide(command: TaskAttemptCommand, state: TaskAttemptState): Ta
       return [
         {
           type: 'flotilla.task.TaskFailed',
-          data: { executionId, taskId, attempt, agentType, workerId, errorKind: command.errorKind, reason: command.reason, usage: command.usage, failedAt: command.now },
+          data: { executionId, customerId: customerOf(state), taskId, attempt, agentType, workerId, errorKind: command.errorKind, reason: command.reason, usage: command.usage, failedAt: command.now },
         },
       ];
     }
     default:
       return assertNever(command);
   }
+}
+
+/** An attempt started before TaskStarted carried the customer has none recorded: '' (the schema's default). */
+function customerOf(state: { readonly customerId?: string }): string {
+  return state.customerId ?? '';
 }
 
 export function evolve(state: TaskAttemptState, event: TaskAttemptEvent): TaskAttemptState {
