@@ -15,7 +15,8 @@ export interface SyntheticExecutorOptions {
  * Stands in for a real agent in load tests and the demo: works for a duration drawn uniformly from
  * [min, max], heartbeating as it goes, and fails with the configured probability. Task inputs steer it
  * in tests and demos: `duration_ms` fixes the duration, `fail: "always"` fails every attempt,
- * `fail_until_attempt: "N"` fails attempts up to N, `hang: "true"` stops heartbeating and never returns.
+ * `fail_until_attempt: "N"` fails attempts up to N, `hang: "true"` stops heartbeating and never returns,
+ * `tokens: "N"` is reported back in the output as the units the task consumed.
  */
 export class SyntheticExecutor implements TaskExecutor {
   constructor(private readonly options: SyntheticExecutorOptions) {}
@@ -36,6 +37,8 @@ export class SyntheticExecutor implements TaskExecutor {
     if (task.input.fail === 'always' || task.attempt <= failUntil || random() < this.options.failureRate) {
       return { ok: false, errorKind: 'synthetic_failure', reason: `synthetic failure of attempt ${task.attempt} after ${Math.round(durationMs)} ms` };
     }
-    return { ok: true, output: { durationMs: String(Math.round(durationMs)), summary: `synthetic ${task.agentType} result for ${task.taskId}` } };
+    // `tokens` is echoed as the units the task consumed, as a model-calling agent reports them (priced by the optimizer).
+    const tokens: Record<string, string> = task.input.tokens ? { tokens: task.input.tokens } : {};
+    return { ok: true, output: { durationMs: String(Math.round(durationMs)), summary: `synthetic ${task.agentType} result for ${task.taskId}`, ...tokens } };
   }
 }

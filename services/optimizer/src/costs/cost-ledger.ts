@@ -1,0 +1,48 @@
+import type { CostRecorded } from '@flotilla/contracts';
+import { CommandBatcher, type CommandResult } from '@flotilla/event-store';
+import { Counter } from '@flotilla/observability';
+import type { Platform } from '@flotilla/service-kit';
+import { attemptCostDecider, attemptCostStreamId, type AttemptCostCommand, type AttemptCostEvent, type AttemptCostState, type AttemptEnded } from './domain/attempt-cost-ledger';
+import type { PriceSheet } from './domain/price-sheet';
+import type { CostStore } from './infrastructure/cost-store';
+
+/**
+ * The cost ledger: each ended attempt's cost recorded once, as a CostRecorded event and a ledger row
+ * in the same transaction (with the report's inbox entry), so a redelivered report, a restart or a
+ * second report of the same attempt never counts it twice, and none is lost.
+ */
+export class CostLedger {
+  private readonly batcher: CommandBatcher<AttemptCostCommand, AttemptCostEvent, AttemptCostState>;
+  private readonly recorded: Counter;
+
+  constructor(
+    platform: Platform,
+    readonly sheet: PriceSheet,
+    private readonly store: CostStore,
+  ) {
+    this.recorded = new Counter({ name: 'optimizer_cost_recorded_micros_total', help: 'Micro-units of cost recorded, by agent type', labelNames: ['agent_type'], registers: [platform.metrics] });
+    this.batcher = new CommandBatcher({
+      store: platform.store,
+      decider: attemptCostDecider,
+      route: platform.route,
+      onCommitted: () => platform.relay.notifyCommitted(),
+      withinTransaction: (client, commands) => this.store.insert(client, commands.flatMap(({ applied }) => applied.map(({ event }) => event.data))),
+    });
+  }
+
+  async record(ended: AttemptEnded, cause: { readonly eventId: string }): Promise<CommandResult<AttemptCostEvent, AttemptCostState>> {
+    const result = await this.batcher.submit({
+      streamId: attemptCostStreamId(ended),
+      command: { type: 'RecordAttemptCost', ended, sheet: this.sheet, now: Date.now() },
+      correlationId: ended.executionId,
+      causationId: cause.eventId,
+      inbox: { consumer: 'optimizer.costs', eventId: cause.eventId },
+    });
+    if (result.status === 'applied') for (const event of result.events) this.observe(event.data);
+    return result;
+  }
+
+  private observe(cost: CostRecorded): void {
+    this.recorded.inc({ agent_type: cost.agentType }, cost.breakdown.totalMicros);
+  }
+}
