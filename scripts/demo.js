@@ -15,6 +15,7 @@ const SERVICES = [
   { name: 'projection', port: 3000 },
   { name: 'orchestrator', port: 3001 },
   { name: 'agent-pool', port: 3002, env: { SYNTHETIC_MIN_DURATION_MS: '200', SYNTHETIC_MAX_DURATION_MS: '1500', SYNTHETIC_FAILURE_RATE: '0.05', POOL_CONCURRENCY: '4' } },
+  { name: 'optimizer', port: 3003 },
 ];
 
 function run(command, args, options = {}) {
@@ -83,7 +84,7 @@ async function up() {
 
   console.log('== starting the services');
   // The orchestrator first: it applies the topic catalogue and registers the schemas the others share.
-  for (const service of [SERVICES[1], SERVICES[0], SERVICES[2]]) {
+  for (const service of [SERVICES[1], SERVICES[0], SERVICES[2], SERVICES[3]]) {
     const file = pidFile(service.name);
     if (fs.existsSync(file) && alive(Number(fs.readFileSync(file, 'utf8')))) {
       console.log(`${service.name} already running`);
@@ -111,16 +112,18 @@ async function up() {
 Where to look
   Dashboard       http://127.0.0.1:3000/dashboard#token=${opsToken}
                   (overview, executions with filters and search, each execution's tasks and trace, customers, alerts)
-  API docs        http://127.0.0.1:300{0,1,2}/docs   (Swagger UI; /openapi.json)
+  API docs        http://127.0.0.1:300{0,1,2,3}/docs   (Swagger UI; /openapi.json)
   Query API       TOKEN=$(npm run -s token -- ops)   (or: npm run -s token -- customer acme)
                   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:3000/v1/overview
                   .../v1/customers  .../v1/executions?status=failed  .../v1/executions/<id>  .../v1/alerts  .../v1/sla-violations
   Orchestrator    http://127.0.0.1:3001/v1/executions (POST, ops or the customer's token)   PUT /v1/admission/capacity (ops)
   Agent pools     http://127.0.0.1:3002/v1/pools (ops)
+  Costs           http://127.0.0.1:3003/v1/costs/pools (ops)  .../v1/costs/customers/<id>  .../v1/costs/executions/<id>
+                  (integer micro-units: 1 USD = 1,000,000; price sheet services/optimizer/config/price-sheet.json)
   Jaeger API      ${env.JAEGER_QUERY_URL}/api/traces?service=orchestrator&limit=5
                   ${env.JAEGER_QUERY_URL}/api/traces/<trace id>   (this Jaeger build has the query API, not the web UI)
-  Metrics         http://127.0.0.1:3001/metrics  (orchestrator; 3002 agent-pool, 3000 projection)
-  Health          http://127.0.0.1:300{0,1,2}/health and /ready
+  Metrics         http://127.0.0.1:3001/metrics  (orchestrator; 3002 agent-pool, 3000 projection, 3003 optimizer)
+  Health          http://127.0.0.1:300{0,1,2,3}/health and /ready
   Logs            ${demoDir}/<service>.log (JSON, with trace ids)
   Stack           npm run stack:status
   Stop            npm run demo:down   (add -- --stack to stop Kafka, PostgreSQL, ... too)
