@@ -29,7 +29,7 @@ describe('contracts', () => {
 });
 
 describe('routing', () => {
-  const sample = (type: EventType): Record<string, unknown> => ({ executionId: 'e-1', customerId: 'acme', agentType: 'code_gen', requestId: 'r-1', type });
+  const sample = (type: EventType): Record<string, unknown> => ({ executionId: 'e-1', customerId: 'acme', agentType: 'code_gen', requestId: 'r-1', budgetId: 'customer:acme', type });
 
   it.each(Object.keys(EVENT_SCHEMAS) as EventType[])('routes %s to a topic of the catalogue, keyed as that topic declares', (type) => {
     const route = routeEvent(type, sample(type) as never);

@@ -16,7 +16,7 @@ export interface TopicSpec {
    * The payload field that is the record key, so that one aggregate's events stay in order on one
    * partition; `keyWhenAbsent` is the key of an event that has no such field (or a null one).
    */
-  readonly key: 'executionId' | 'agentType' | 'customerId' | 'requestId' | 'source';
+  readonly key: 'executionId' | 'agentType' | 'customerId' | 'requestId' | 'source' | 'budgetId';
   readonly keyWhenAbsent?: string;
   /** The event types published to this topic; each event type is published to exactly one topic (family). */
   readonly carries: readonly EventType[];
@@ -126,6 +126,24 @@ export const TOPICS = {
     key: 'executionId',
     carries: ['flotilla.cost.CostRecorded'],
     description: "CostRecorded: each task attempt's cost, once, from the optimizer's ledger",
+  },
+  budgets: {
+    name: 'flotilla.budgets',
+    partitions: PARTITIONS,
+    retentionMs: RETENTION_MS.audit,
+    compacted: false,
+    key: 'budgetId',
+    carries: ['flotilla.budget.BudgetDefined', 'flotilla.budget.BudgetThresholdCrossed', 'flotilla.budget.BudgetReserved', 'flotilla.budget.BudgetReservationDenied', 'flotilla.budget.BudgetReservationCommitted', 'flotilla.budget.BudgetReservationReleased'],
+    description: "Budgets set, thresholds crossed, and the answers to reservation commands, from the optimizer",
+  },
+  budgetCommands: {
+    name: 'flotilla.budget-commands',
+    partitions: PARTITIONS,
+    retentionMs: RETENTION_MS.default,
+    compacted: false,
+    key: 'budgetId',
+    carries: ['flotilla.budget.BudgetReservationRequested', 'flotilla.budget.BudgetReservationCommitRequested', 'flotilla.budget.BudgetReservationReleaseRequested'],
+    description: 'The budget guard protocol: reserve, commit and release requests (from the scale saga), keyed by budget so that each budget takes them in order',
   },
 } as const satisfies Record<string, TopicSpec>;
 

@@ -2,9 +2,12 @@ import { telemetry } from './instrumentation';
 import { TOPICS } from '@flotilla/contracts';
 import { defineService } from '@flotilla/service-kit';
 import * as path from 'node:path';
+import { BudgetReservationHandlers } from './budgets/budget-reservation.handlers';
+import { BudgetsController } from './budgets/budgets.controller';
 import { CostOutcomeHandlers } from './costs/cost-outcome.handlers';
 import { CostsController } from './costs/costs.controller';
 import { optimizerConfig } from './optimizer.config';
+import { TIMER_POLLER } from './optimizer.constants';
 import { optimizerProviders } from './optimizer.providers';
 
 void defineService(telemetry, {
@@ -12,8 +15,13 @@ void defineService(telemetry, {
   httpPort: 3003,
   config: optimizerConfig,
   migrationsDir: path.resolve(__dirname, '../migrations'),
-  consumers: [{ name: 'task-outcomes', topics: [TOPICS.taskEvents] }],
-  controllers: [CostOutcomeHandlers, CostsController],
+  consumers: [
+    { name: 'task-outcomes', topics: [TOPICS.taskEvents] },
+    // The budget guard's commands in a group of their own: a reservation never waits behind a burst of task reports.
+    { name: 'budget-commands', topics: [TOPICS.budgetCommands] },
+  ],
+  controllers: [CostOutcomeHandlers, CostsController, BudgetReservationHandlers, BudgetsController],
   providers: optimizerProviders,
-  openApi: { title: 'Flotilla optimizer', description: 'Costs: what each execution, customer and pool cost, from the ledger of task attempts.' },
+  background: [TIMER_POLLER],
+  openApi: { title: 'Flotilla optimizer', description: 'Costs (what each execution, customer and pool cost, from the ledger of task attempts) and budgets (spend, thresholds, reservations for scale-ups).' },
 });

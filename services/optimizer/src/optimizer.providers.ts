@@ -1,19 +1,36 @@
-import type { ServiceContext } from '@flotilla/service-kit';
+import { TimerPoller, timerFiringId, type ServiceContext } from '@flotilla/service-kit';
 import type { Provider } from '@nestjs/common';
+import { BudgetCommands } from './budgets/budget-commands';
+import { BudgetStore } from './budgets/infrastructure/budget-store';
 import { CostLedger } from './costs/cost-ledger';
 import { CostStore } from './costs/infrastructure/cost-store';
 import { loadPriceSheet } from './costs/infrastructure/price-sheet.loader';
 import type { OptimizerConfig } from './optimizer.config';
-import { COST_LEDGER, COST_QUERIES } from './optimizer.constants';
+import { BUDGET_COMMANDS, BUDGET_QUERIES, COST_LEDGER, COST_QUERIES, TIMER_POLLER } from './optimizer.constants';
 
-/** The optimizer's composition root: the price sheet, the cost ledger and its queries. */
+/** The optimizer's composition root: the price sheet, the cost ledger, budgets and their expiry timers. */
 export function optimizerProviders({ platform, config }: ServiceContext<OptimizerConfig>): Provider[] {
   const sheet = loadPriceSheet('PRICE_SHEET_FILE', config.PRICE_SHEET_FILE);
   const costs = new CostStore(platform.pool, platform.store.schema, sheet.currency);
-  const ledger = new CostLedger(platform, sheet, costs);
+  const budgetRows = new BudgetStore(platform.pool, platform.store.schema);
+  const budgets = new BudgetCommands(platform, budgetRows);
+  const ledger = new CostLedger(platform, sheet, costs, budgets);
+  // An unreleased reservation releases itself when it expires: a firing is an Expire command,
+  // recorded in the inbox under the timer's identity and due time so that it applies once.
+  const poller = new TimerPoller(
+    budgets.timers,
+    async (timer) => {
+      await budgets.apply(timer.payload.budgetId, { type: 'Expire', reservationId: timer.payload.reservationId, now: Date.now() }, { causationId: null, inboxId: timerFiringId(timer) });
+    },
+    platform.logger,
+    { spanName: () => 'timer.fire reservation_expiry', spanAttributes: (timer) => ({ 'flotilla.budget_id': timer.payload.budgetId, 'flotilla.reservation_id': timer.payload.reservationId }) },
+  );
   // Factories, not useValue: Nest would otherwise walk these objects to compute the module's token.
   return [
     { provide: COST_LEDGER, useFactory: () => ledger },
     { provide: COST_QUERIES, useFactory: () => costs },
+    { provide: BUDGET_COMMANDS, useFactory: () => budgets },
+    { provide: BUDGET_QUERIES, useFactory: () => budgetRows },
+    { provide: TIMER_POLLER, useFactory: () => poller },
   ];
 }

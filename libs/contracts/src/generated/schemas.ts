@@ -72,6 +72,117 @@ export interface AlertRaised {
   readonly raisedAt: number;
 }
 
+/** A budget was set or changed: its amount per period and what each threshold does. */
+export interface BudgetDefined {
+  /** the budget's scope: customer:<customerId>, pool:<agentType> or global */
+  readonly budgetId: string;
+  /** daily | weekly | monthly, UTC boundaries (ISO weeks) */
+  readonly period: string;
+  /** per period, integer micro-units of the price sheet's currency */
+  readonly amountMicros: number;
+  /** percentages, ascending (75, 90, 100 by default) */
+  readonly thresholds: ReadonlyArray<number>;
+  /** alert | hold_executions | deny_scale_ups: what 100 % does beyond the alert */
+  readonly atExhaustion: string;
+  readonly definedBy: string;
+  /** epoch milliseconds */
+  readonly definedAt: number;
+}
+
+/** The scale-up happened: the reserved money becomes spend (command, idempotent by reservationId). */
+export interface BudgetReservationCommitRequested {
+  readonly reservationId: string;
+  /** the budget's scope: customer:<customerId>, pool:<agentType> or global */
+  readonly budgetId: string;
+  /** epoch milliseconds */
+  readonly requestedAt: number;
+}
+
+/** The reserved money is spent in the period it was reserved in. */
+export interface BudgetReservationCommitted {
+  /** the budget's scope: customer:<customerId>, pool:<agentType> or global */
+  readonly budgetId: string;
+  readonly reservationId: string;
+  readonly amountMicros: number;
+  readonly periodKey: string;
+  readonly committedAt: number;
+}
+
+/** The reservation was refused, with the reason and what is available. */
+export interface BudgetReservationDenied {
+  /** the budget's scope: customer:<customerId>, pool:<agentType> or global */
+  readonly budgetId: string;
+  readonly reservationId: string;
+  readonly amountMicros: number;
+  readonly reason: string;
+  readonly availableMicros: number;
+  readonly deniedAt: number;
+}
+
+/** The saga compensates: the reserved money is freed (command, idempotent by reservationId). */
+export interface BudgetReservationReleaseRequested {
+  readonly reservationId: string;
+  /** the budget's scope: customer:<customerId>, pool:<agentType> or global */
+  readonly budgetId: string;
+  readonly reason: string;
+  /** epoch milliseconds */
+  readonly requestedAt: number;
+}
+
+/** The reserved money is free again: released by the saga, or expired. */
+export interface BudgetReservationReleased {
+  /** the budget's scope: customer:<customerId>, pool:<agentType> or global */
+  readonly budgetId: string;
+  readonly reservationId: string;
+  readonly amountMicros: number;
+  /** released | expired */
+  readonly reason: string;
+  readonly releasedAt: number;
+}
+
+/** The scale saga asks for money before a scale-up (command, idempotent by reservationId). */
+export interface BudgetReservationRequested {
+  readonly reservationId: string;
+  /** the budget's scope: customer:<customerId>, pool:<agentType> or global */
+  readonly budgetId: string;
+  readonly amountMicros: number;
+  /** epoch milliseconds: released by itself then unless committed or released before */
+  readonly expiresAt: number;
+  readonly requestedBy: string;
+  /** epoch milliseconds */
+  readonly requestedAt: number;
+}
+
+/** The money is held for the reservation until it is committed, released or expires. */
+export interface BudgetReserved {
+  /** the budget's scope: customer:<customerId>, pool:<agentType> or global */
+  readonly budgetId: string;
+  readonly reservationId: string;
+  readonly amountMicros: number;
+  readonly expiresAt: number;
+  readonly periodKey: string;
+  /** what is left after it */
+  readonly availableMicros: number;
+  readonly reservedAt: number;
+}
+
+/** Spend in the current period reached a threshold of the budget: once per threshold and period. */
+export interface BudgetThresholdCrossed {
+  /** the budget's scope: customer:<customerId>, pool:<agentType> or global */
+  readonly budgetId: string;
+  /** percent */
+  readonly threshold: number;
+  /** 2026-11-27, 2026-W48 or 2026-11 */
+  readonly periodKey: string;
+  /** epoch milliseconds: when the period, and any hold it causes, ends */
+  readonly periodEnd: number;
+  readonly spentMicros: number;
+  readonly amountMicros: number;
+  readonly atExhaustion: string;
+  /** epoch milliseconds */
+  readonly crossedAt: number;
+}
+
 /** One attempt's cost in integer micro-units of the price sheet's currency; the parts add up to totalMicros. */
 export interface CostBreakdown {
   readonly cpuMicros: number;
@@ -417,6 +528,15 @@ export interface EventPayloads {
   'flotilla.admission.CustomerCircuitOpened': CustomerCircuitOpened;
   'flotilla.admission.CustomerOutcomeRecorded': CustomerOutcomeRecorded;
   'flotilla.alert.AlertRaised': AlertRaised;
+  'flotilla.budget.BudgetDefined': BudgetDefined;
+  'flotilla.budget.BudgetReservationCommitRequested': BudgetReservationCommitRequested;
+  'flotilla.budget.BudgetReservationCommitted': BudgetReservationCommitted;
+  'flotilla.budget.BudgetReservationDenied': BudgetReservationDenied;
+  'flotilla.budget.BudgetReservationReleaseRequested': BudgetReservationReleaseRequested;
+  'flotilla.budget.BudgetReservationReleased': BudgetReservationReleased;
+  'flotilla.budget.BudgetReservationRequested': BudgetReservationRequested;
+  'flotilla.budget.BudgetReserved': BudgetReserved;
+  'flotilla.budget.BudgetThresholdCrossed': BudgetThresholdCrossed;
   'flotilla.cost.CostRecorded': CostRecorded;
   'flotilla.execution.ExecutionAccepted': ExecutionAccepted;
   'flotilla.execution.ExecutionAdmitted': ExecutionAdmitted;
@@ -454,6 +574,15 @@ export const EVENT_SCHEMAS: Readonly<Record<EventType, object>> = {
   'flotilla.admission.CustomerCircuitOpened': {"type":"record","name":"CustomerCircuitOpened","namespace":"flotilla.admission","fields":[{"name":"customerId","type":"string"},{"name":"consecutiveFailures","type":"int"},{"name":"reason","type":"string"},{"name":"whileOpen","type":"string","doc":"hold | reject: what happens to the customer's requests until the cool-off ends"},{"name":"openUntil","type":"long","doc":"epoch milliseconds"},{"name":"openedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.admission.CustomerOutcomeRecorded': {"type":"record","name":"CustomerOutcomeRecorded","namespace":"flotilla.admission","doc":"A customer's execution ended; the circuit breaker counts consecutive failures from these.","fields":[{"name":"customerId","type":"string"},{"name":"executionId","type":"string"},{"name":"succeeded","type":"boolean"},{"name":"consecutiveFailures","type":"int"},{"name":"recordedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.alert.AlertRaised': {"type":"record","name":"AlertRaised","namespace":"flotilla.alert","doc":"Something ops (and the customer's subscriptions) should hear about. One shape for every source, so notification and projection handle all alerts alike.","fields":[{"name":"alertId","type":"string","doc":"stable for the condition, so a redelivered alert is recognisably the same"},{"name":"severity","type":"string","doc":"info | warning | critical"},{"name":"kind","type":"string","doc":"e.g. sla_violated, circuit_opened, circuit_half_opened, circuit_closed"},{"name":"source","type":"string","doc":"the service that raised it"},{"name":"customerId","type":["null","string"],"default":null},{"name":"executionId","type":["null","string"],"default":null},{"name":"message","type":"string"},{"name":"raisedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.budget.BudgetDefined': {"type":"record","name":"BudgetDefined","namespace":"flotilla.budget","doc":"A budget was set or changed: its amount per period and what each threshold does.","fields":[{"name":"budgetId","type":"string","doc":"the budget's scope: customer:<customerId>, pool:<agentType> or global"},{"name":"period","type":"string","doc":"daily | weekly | monthly, UTC boundaries (ISO weeks)"},{"name":"amountMicros","type":"long","doc":"per period, integer micro-units of the price sheet's currency"},{"name":"thresholds","type":{"type":"array","items":"int"},"doc":"percentages, ascending (75, 90, 100 by default)"},{"name":"atExhaustion","type":"string","doc":"alert | hold_executions | deny_scale_ups: what 100 % does beyond the alert"},{"name":"definedBy","type":"string"},{"name":"definedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.budget.BudgetReservationCommitRequested': {"type":"record","name":"BudgetReservationCommitRequested","namespace":"flotilla.budget","doc":"The scale-up happened: the reserved money becomes spend (command, idempotent by reservationId).","fields":[{"name":"reservationId","type":"string"},{"name":"budgetId","type":"string","doc":"the budget's scope: customer:<customerId>, pool:<agentType> or global"},{"name":"requestedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.budget.BudgetReservationCommitted': {"type":"record","name":"BudgetReservationCommitted","namespace":"flotilla.budget","doc":"The reserved money is spent in the period it was reserved in.","fields":[{"name":"budgetId","type":"string","doc":"the budget's scope: customer:<customerId>, pool:<agentType> or global"},{"name":"reservationId","type":"string"},{"name":"amountMicros","type":"long"},{"name":"periodKey","type":"string"},{"name":"committedAt","type":"long"}]},
+  'flotilla.budget.BudgetReservationDenied': {"type":"record","name":"BudgetReservationDenied","namespace":"flotilla.budget","doc":"The reservation was refused, with the reason and what is available.","fields":[{"name":"budgetId","type":"string","doc":"the budget's scope: customer:<customerId>, pool:<agentType> or global"},{"name":"reservationId","type":"string"},{"name":"amountMicros","type":"long"},{"name":"reason","type":"string"},{"name":"availableMicros","type":"long"},{"name":"deniedAt","type":"long"}]},
+  'flotilla.budget.BudgetReservationReleaseRequested': {"type":"record","name":"BudgetReservationReleaseRequested","namespace":"flotilla.budget","doc":"The saga compensates: the reserved money is freed (command, idempotent by reservationId).","fields":[{"name":"reservationId","type":"string"},{"name":"budgetId","type":"string","doc":"the budget's scope: customer:<customerId>, pool:<agentType> or global"},{"name":"reason","type":"string"},{"name":"requestedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.budget.BudgetReservationReleased': {"type":"record","name":"BudgetReservationReleased","namespace":"flotilla.budget","doc":"The reserved money is free again: released by the saga, or expired.","fields":[{"name":"budgetId","type":"string","doc":"the budget's scope: customer:<customerId>, pool:<agentType> or global"},{"name":"reservationId","type":"string"},{"name":"amountMicros","type":"long"},{"name":"reason","type":"string","doc":"released | expired"},{"name":"releasedAt","type":"long"}]},
+  'flotilla.budget.BudgetReservationRequested': {"type":"record","name":"BudgetReservationRequested","namespace":"flotilla.budget","doc":"The scale saga asks for money before a scale-up (command, idempotent by reservationId).","fields":[{"name":"reservationId","type":"string"},{"name":"budgetId","type":"string","doc":"the budget's scope: customer:<customerId>, pool:<agentType> or global"},{"name":"amountMicros","type":"long"},{"name":"expiresAt","type":"long","doc":"epoch milliseconds: released by itself then unless committed or released before"},{"name":"requestedBy","type":"string"},{"name":"requestedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.budget.BudgetReserved': {"type":"record","name":"BudgetReserved","namespace":"flotilla.budget","doc":"The money is held for the reservation until it is committed, released or expires.","fields":[{"name":"budgetId","type":"string","doc":"the budget's scope: customer:<customerId>, pool:<agentType> or global"},{"name":"reservationId","type":"string"},{"name":"amountMicros","type":"long"},{"name":"expiresAt","type":"long"},{"name":"periodKey","type":"string"},{"name":"availableMicros","type":"long","doc":"what is left after it"},{"name":"reservedAt","type":"long"}]},
+  'flotilla.budget.BudgetThresholdCrossed': {"type":"record","name":"BudgetThresholdCrossed","namespace":"flotilla.budget","doc":"Spend in the current period reached a threshold of the budget: once per threshold and period.","fields":[{"name":"budgetId","type":"string","doc":"the budget's scope: customer:<customerId>, pool:<agentType> or global"},{"name":"threshold","type":"int","doc":"percent"},{"name":"periodKey","type":"string","doc":"2026-11-27, 2026-W48 or 2026-11"},{"name":"periodEnd","type":"long","doc":"epoch milliseconds: when the period, and any hold it causes, ends"},{"name":"spentMicros","type":"long"},{"name":"amountMicros","type":"long"},{"name":"atExhaustion","type":"string"},{"name":"crossedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.cost.CostRecorded': {"type":"record","name":"CostRecorded","namespace":"flotilla.cost","doc":"What one task attempt cost, recorded exactly once per attempt by the optimizer when the attempt ends (retried attempts each have their own).","fields":[{"name":"costId","type":"string","doc":"executionId/taskId/attempt"},{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"outcome","type":"string","doc":"completed or failed"},{"name":"currency","type":"string"},{"name":"breakdown","type":{"type":"record","name":"CostBreakdown","namespace":"flotilla.cost","doc":"One attempt's cost in integer micro-units of the price sheet's currency; the parts add up to totalMicros.","fields":[{"name":"cpuMicros","type":"long"},{"name":"memoryMicros","type":"long"},{"name":"fixedMicros","type":"long","doc":"the price per attempt"},{"name":"unitsMicros","type":"long","doc":"units the task reported (e.g. tokens) at their prices"},{"name":"totalMicros","type":"long"},{"name":"cpuCoreMs","type":"double","doc":"core-milliseconds charged: max(requested cores x wall time, CPU time)"},{"name":"memoryGbMs","type":"double","doc":"GiB-milliseconds charged: max(requested GiB, peak RSS) x wall time"},{"name":"cpuBasis","type":"string","doc":"requested or used: which one set the CPU charge"},{"name":"memoryBasis","type":"string","doc":"requested or used: which one set the memory charge"}]}},{"name":"usage","type":{"type":"record","name":"ResourceUsage","namespace":"flotilla.task","fields":[{"name":"cpuTimeMs","type":"double"},{"name":"peakRssBytes","type":"long"},{"name":"wallTimeMs","type":"double"}]}},{"name":"endedAt","type":"long","doc":"epoch milliseconds: when the attempt ended, which sets the hour and budget period it counts in"},{"name":"recordedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.ExecutionAccepted': {"type":"record","name":"ExecutionAccepted","namespace":"flotilla.execution","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"kind","type":"string"},{"name":"tasks","type":{"type":"array","items":{"type":"record","name":"TaskSpec","namespace":"flotilla.execution","doc":"One task of an execution's workflow: the agent type that runs it and the tasks it waits for.","fields":[{"name":"taskId","type":"string"},{"name":"agentType","type":"string","doc":"Validated by the orchestrator, not by the schema, so an unknown type becomes ExecutionRejected rather than an undecodable record."},{"name":"dependsOn","type":{"type":"array","items":"string"},"default":[]},{"name":"input","type":{"type":"map","values":"string"},"default":{}}]}}},{"name":"acceptedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.ExecutionAdmitted': {"type":"record","name":"ExecutionAdmitted","namespace":"flotilla.execution","doc":"Admission gave the execution one of the global slots; its root tasks are dispatched with it.","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"effectivePriority","type":"double","doc":"base priority plus aging at the moment of admission"},{"name":"waitedMs","type":"long"},{"name":"probe","type":"boolean","default":false,"doc":"admitted as the half-open circuit's single probe"},{"name":"admittedAt","type":"long","doc":"epoch milliseconds"}]},

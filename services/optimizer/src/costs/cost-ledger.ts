@@ -4,12 +4,13 @@ import { Counter } from '@flotilla/observability';
 import type { Platform } from '@flotilla/service-kit';
 import { attemptCostDecider, attemptCostStreamId, type AttemptCostCommand, type AttemptCostEvent, type AttemptCostState, type AttemptEnded } from './domain/attempt-cost-ledger';
 import type { PriceSheet } from './domain/price-sheet';
-import type { CostStore } from './infrastructure/cost-store';
+import type { CostLedgerRows } from './ports';
+import type { BudgetCommands } from '../budgets/budget-commands';
 
 /**
- * The cost ledger: each ended attempt's cost recorded once, as a CostRecorded event and a ledger row
- * in the same transaction (with the report's inbox entry), so a redelivered report, a restart or a
- * second report of the same attempt never counts it twice, and none is lost.
+ * The cost ledger: each ended attempt's cost recorded once, as a CostRecorded event, a ledger row and
+ * the spend of its budgets in the same transaction (with the report's inbox entry), so a redelivered
+ * report, a restart or a second report of the same attempt never counts it twice, and none is lost.
  */
 export class CostLedger {
   private readonly batcher: CommandBatcher<AttemptCostCommand, AttemptCostEvent, AttemptCostState>;
@@ -18,7 +19,8 @@ export class CostLedger {
   constructor(
     platform: Platform,
     readonly sheet: PriceSheet,
-    private readonly store: CostStore,
+    private readonly store: CostLedgerRows,
+    private readonly budgets: Pick<BudgetCommands, 'within'>,
   ) {
     this.recorded = new Counter({ name: 'optimizer_cost_recorded_micros_total', help: 'Micro-units of cost recorded, by agent type', labelNames: ['agent_type'], registers: [platform.metrics] });
     this.batcher = new CommandBatcher({
@@ -26,7 +28,24 @@ export class CostLedger {
       decider: attemptCostDecider,
       route: platform.route,
       onCommitted: () => platform.relay.notifyCommitted(),
-      withinTransaction: (client, commands) => this.store.insert(client, commands.flatMap(({ applied }) => applied.map(({ event }) => event.data))),
+      withinTransaction: async (client, commands) => {
+        const recorded = commands.flatMap(({ applied, traceparent }) => applied.map(({ event }) => ({ cost: event.data, traceparent })));
+        await this.store.insert(client, recorded.map((r) => r.cost));
+        // Each cost counts on the budgets of its customer, its pool and the platform in the same commit:
+        // never lost, never counted twice, and a threshold is crossed by the cost that reaches it.
+        const now = Date.now();
+        await this.budgets.within(
+          client,
+          recorded.flatMap(({ cost, traceparent }) =>
+            [`customer:${cost.customerId}`, `pool:${cost.agentType}`, 'global'].map((budgetId) => ({
+              budgetId,
+              command: { type: 'RecordSpend' as const, costId: cost.costId, amountMicros: cost.breakdown.totalMicros, at: cost.endedAt, now },
+              causationId: null,
+              traceparent,
+            })),
+          ),
+        );
+      },
     });
   }
 

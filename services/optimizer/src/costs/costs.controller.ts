@@ -5,7 +5,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { z } from 'zod';
 import { COST_QUERIES } from '../optimizer.constants';
 import { CUSTOMER_COST_SCHEMA, EXECUTION_COST_SCHEMA, POOL_COSTS_SCHEMA } from './costs.openapi';
-import type { CostStore } from './infrastructure/cost-store';
+import type { CostLedgerRows } from './ports';
 
 const executionIdParam = text().min(1).max(200).describe('execution id');
 const customerIdParam = text().min(1).max(200).describe('customer id');
@@ -22,7 +22,7 @@ const rangeQuery = z
 @ApiBearerAuth()
 @Controller('v1/costs')
 export class CostsController {
-  constructor(@Inject(COST_QUERIES) private readonly costs: CostStore) {}
+  constructor(@Inject(COST_QUERIES) private readonly costs: CostLedgerRows) {}
 
   @Get('executions/:id')
   @ApiOperation({ summary: "What an execution cost so far, attempt by attempt; final once it ended. 404 for unknown ids and for other customers' executions" })

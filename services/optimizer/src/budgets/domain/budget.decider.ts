@@ -1,33 +1,46 @@
+import type { AlertRaised, BudgetDefined, BudgetReservationCommitted, BudgetReservationDenied, BudgetReservationReleased, BudgetReserved, BudgetThresholdCrossed } from '@flotilla/contracts';
 import { assertNever, type Decider, type DomainEvent } from '@flotilla/domain';
-import { availableMicros, newlyCrossed, type BudgetDefinition, type BudgetState } from './budget';
+import { availableMicros, newlyCrossed, scopeOf, type BudgetDefinition, type BudgetState } from './budget';
 import { periodAt } from './budget-period';
 
 export type BudgetCommand =
-  | { readonly type: 'DefineBudget'; readonly definition: BudgetDefinition; readonly now: number }
+  | { readonly type: 'DefineBudget'; readonly definition: BudgetDefinition; readonly definedBy: string; readonly now: number }
   | { readonly type: 'RecordSpend'; readonly costId: string; readonly amountMicros: number; readonly at: number; readonly now: number }
-  | { readonly type: 'Reserve'; readonly reservationId: string; readonly amountMicros: number; readonly expiresAt: number; readonly now: number }
+  | { readonly type: 'Reserve'; readonly budgetId: string; readonly reservationId: string; readonly amountMicros: number; readonly expiresAt: number; readonly now: number }
   | { readonly type: 'Commit'; readonly reservationId: string; readonly now: number }
   | { readonly type: 'Release'; readonly reservationId: string; readonly now: number }
   | { readonly type: 'Expire'; readonly reservationId: string; readonly now: number };
 
+/**
+ * BudgetSpendRecorded is never stored nor published: spend is what the cost ledger recorded
+ * (CostRecorded), and the budget's row keeps its sum. It exists so that evolve alone explains the
+ * state, as for every aggregate.
+ */
 export type BudgetEvent =
-  | DomainEvent<'flotilla.budget.BudgetDefined', { budgetId: string; definition: BudgetDefinition; definedAt: number }>
+  | DomainEvent<'flotilla.budget.BudgetDefined', BudgetDefined>
   | DomainEvent<'flotilla.budget.BudgetSpendRecorded', { budgetId: string; costId: string; amountMicros: number; periodKey: string; recordedAt: number }>
-  | DomainEvent<'flotilla.budget.BudgetThresholdCrossed', { budgetId: string; threshold: number; periodKey: string; spentMicros: number; amountMicros: number; crossedAt: number }>
-  | DomainEvent<'flotilla.budget.BudgetReserved', { budgetId: string; reservationId: string; amountMicros: number; expiresAt: number; periodKey: string; availableMicros: number; reservedAt: number }>
-  | DomainEvent<'flotilla.budget.BudgetReservationDenied', { budgetId: string; reservationId: string; amountMicros: number; reason: string; availableMicros: number; deniedAt: number }>
-  | DomainEvent<'flotilla.budget.BudgetReservationCommitted', { budgetId: string; reservationId: string; amountMicros: number; periodKey: string; committedAt: number }>
-  | DomainEvent<'flotilla.budget.BudgetReservationReleased', { budgetId: string; reservationId: string; amountMicros: number; reason: 'released' | 'expired'; releasedAt: number }>;
+  | DomainEvent<'flotilla.budget.BudgetThresholdCrossed', BudgetThresholdCrossed>
+  | DomainEvent<'flotilla.alert.AlertRaised', AlertRaised>
+  | DomainEvent<'flotilla.budget.BudgetReserved', BudgetReserved>
+  | DomainEvent<'flotilla.budget.BudgetReservationDenied', BudgetReservationDenied>
+  | DomainEvent<'flotilla.budget.BudgetReservationCommitted', BudgetReservationCommitted>
+  | DomainEvent<'flotilla.budget.BudgetReservationReleased', BudgetReservationReleased>;
+
+/** Events kept in the budget's stream and published; the others only move its row. */
+export function isStoredBudgetEvent(event: BudgetEvent): boolean {
+  return event.type !== 'flotilla.budget.BudgetSpendRecorded';
+}
 
 type Active = Extract<BudgetState, { status: 'Active' }>;
 
 function decide(command: BudgetCommand, state: BudgetState): BudgetEvent[] {
   if (command.type === 'DefineBudget') {
-    return [{ type: 'flotilla.budget.BudgetDefined', data: { budgetId: command.definition.budgetId, definition: command.definition, definedAt: command.now } }];
+    const { budgetId, period, amountMicros, thresholds, atExhaustion } = command.definition;
+    return [{ type: 'flotilla.budget.BudgetDefined', data: { budgetId, period, amountMicros, thresholds: [...thresholds], atExhaustion, definedBy: command.definedBy, definedAt: command.now } }];
   }
   if (state.status === 'None') {
     // Reserving against a budget nobody defined is denied rather than granted: no budget is not an unlimited one.
-    return command.type === 'Reserve' ? [denied(command, '', 'no such budget', 0)] : [];
+    return command.type === 'Reserve' ? [denied(command, command.budgetId, `no budget is defined for ${command.budgetId}`, 0)] : [];
   }
   switch (command.type) {
     case 'RecordSpend':
@@ -86,19 +99,41 @@ function denied(command: Extract<BudgetCommand, { type: 'Reserve' }>, budgetId: 
 }
 
 function crossings(state: Active, spentMicros: number, periodKey: string, now: number): BudgetEvent[] {
-  return newlyCrossed(state.definition, spentMicros, state.crossed).map((threshold) => ({
-    type: 'flotilla.budget.BudgetThresholdCrossed' as const,
-    data: { budgetId: state.definition.budgetId, threshold, periodKey, spentMicros, amountMicros: state.definition.amountMicros, crossedAt: now },
-  }));
+  const { budgetId, amountMicros, atExhaustion, period } = state.definition;
+  const periodEnd = periodAt(period, now).end;
+  const scope = scopeOf(budgetId);
+  return newlyCrossed(state.definition, spentMicros, state.crossed).flatMap((threshold): BudgetEvent[] => [
+    { type: 'flotilla.budget.BudgetThresholdCrossed', data: { budgetId, threshold, periodKey, periodEnd, spentMicros, amountMicros, atExhaustion, crossedAt: now } },
+    {
+      type: 'flotilla.alert.AlertRaised',
+      data: {
+        // Stable per budget, threshold and period: a redelivered crossing is recognisably the same alert.
+        alertId: `budget_threshold:${budgetId}:${periodKey}:${threshold}`,
+        severity: threshold >= 100 ? 'critical' : threshold >= 90 ? 'warning' : 'info',
+        kind: threshold >= 100 ? 'budget_exhausted' : 'budget_threshold',
+        source: 'optimizer',
+        customerId: scope?.kind === 'customer' ? scope.customerId : null,
+        executionId: null,
+        message: `budget ${budgetId} reached ${threshold} % of ${amountMicros} µ in ${periodKey} (${spentMicros} µ spent)${threshold >= 100 && atExhaustion !== 'alert' ? `: ${atExhaustion === 'hold_executions' ? 'new executions are held' : 'scale-ups are denied'} until ${new Date(periodEnd).toISOString()}` : ''}`,
+        raisedAt: now,
+      },
+    },
+  ]);
 }
 
 function evolve(state: BudgetState, event: BudgetEvent): BudgetState {
   switch (event.type) {
-    case 'flotilla.budget.BudgetDefined':
-      // Redefining keeps what was spent and reserved: a new amount applies to the current period at once.
+    case 'flotilla.budget.BudgetDefined': {
+      const { budgetId, period, amountMicros, thresholds, atExhaustion } = event.data;
+      const definition: BudgetDefinition = { budgetId, period: period as BudgetDefinition['period'], amountMicros, thresholds, atExhaustion: atExhaustion as BudgetDefinition['atExhaustion'] };
+      // Redefining keeps what was spent and reserved: a new amount applies to the current period at
+      // once, and a threshold the new amount puts back out of reach may be crossed again.
       return state.status === 'Active'
-        ? { ...state, definition: event.data.definition, crossed: state.crossed.filter((t) => event.data.definition.thresholds.includes(t)) }
-        : { status: 'Active', definition: event.data.definition, periodKey: periodAt(event.data.definition.period, event.data.definedAt).key, spentMicros: 0, crossed: [], reservations: {} };
+        ? { ...state, definition, crossed: state.crossed.filter((t) => thresholds.includes(t) && state.spentMicros * 100 >= t * amountMicros) }
+        : { status: 'Active', definition, periodKey: periodAt(definition.period, event.data.definedAt).key, spentMicros: 0, crossed: [], reservations: {} };
+    }
+    case 'flotilla.alert.AlertRaised':
+      return state;
     case 'flotilla.budget.BudgetSpendRecorded':
       return state.status === 'Active' ? addSpend(state, event.data.periodKey, event.data.amountMicros) : state;
     case 'flotilla.budget.BudgetThresholdCrossed':
@@ -121,7 +156,7 @@ function evolve(state: BudgetState, event: BudgetEvent): BudgetState {
     case 'flotilla.budget.BudgetReservationReleased': {
       if (state.status !== 'Active') return state;
       const reservation = state.reservations[event.data.reservationId];
-      return { ...state, reservations: { ...state.reservations, [event.data.reservationId]: { ...reservation, status: event.data.reason } } };
+      return { ...state, reservations: { ...state.reservations, [event.data.reservationId]: { ...reservation, status: event.data.reason === 'expired' ? 'expired' : 'released' } } };
     }
     default:
       return assertNever(event, 'budget event');

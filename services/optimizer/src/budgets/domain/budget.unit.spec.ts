@@ -2,10 +2,11 @@ import { fold } from '@flotilla/domain';
 import { availableMicros, DEFAULT_THRESHOLDS, type BudgetDefinition, type BudgetState } from './budget';
 import { budgetDecider, type BudgetCommand, type BudgetEvent } from './budget.decider';
 import { periodAt } from './budget-period';
+import { budgetView } from './budget-view';
 
 const T = Date.UTC(2026, 10, 27, 12); // Friday 27 November 2026, noon UTC
 const HOUR = 3_600_000;
-const definition: BudgetDefinition = { budgetId: 'b-acme', scope: { kind: 'customer', customerId: 'acme' }, period: 'daily', amountMicros: 1_000_000, thresholds: [...DEFAULT_THRESHOLDS], atExhaustion: 'hold_executions' };
+const definition: BudgetDefinition = { budgetId: 'customer:acme', period: 'daily', amountMicros: 1_000_000, thresholds: [...DEFAULT_THRESHOLDS], atExhaustion: 'hold_executions' };
 
 /** Applies commands in order; returns every event and the final state. */
 function run(commands: BudgetCommand[], from: BudgetState = budgetDecider.initialState) {
@@ -16,11 +17,12 @@ function run(commands: BudgetCommand[], from: BudgetState = budgetDecider.initia
     events.push(...decided);
     state = decided.reduce(budgetDecider.evolve, state);
   }
-  return { events, state, types: events.map((e) => e.type.replace('flotilla.budget.', '')) };
+  const alerts = events.flatMap((e) => (e.type === 'flotilla.alert.AlertRaised' ? [e.data] : []));
+  return { events, state, alerts, types: events.filter((e) => e.type !== 'flotilla.alert.AlertRaised').map((e) => e.type.replace('flotilla.budget.', '')) };
 }
-const defined = run([{ type: 'DefineBudget', definition, now: T }]).state;
+const defined = run([{ type: 'DefineBudget', definition, definedBy: 'ops', now: T }]).state;
 const spend = (costId: string, amountMicros: number, at = T): BudgetCommand => ({ type: 'RecordSpend', costId, amountMicros, at, now: at });
-const reserve = (reservationId: string, amountMicros: number, now = T, expiresAt = now + HOUR): BudgetCommand => ({ type: 'Reserve', reservationId, amountMicros, expiresAt, now });
+const reserve = (reservationId: string, amountMicros: number, now = T, expiresAt = now + HOUR): BudgetCommand => ({ type: 'Reserve', budgetId: 'customer:acme', reservationId, amountMicros, expiresAt, now });
 const active = (s: BudgetState) => {
   if (s.status !== 'Active') throw new Error('no budget');
   return s;
@@ -47,13 +49,23 @@ describe('budget thresholds', () => {
     expect(crossed).toEqual([[75, 760_000], [90, 970_000], [100, 1_470_000]]);
   });
 
+  it('raises one alert per crossing, stable per budget, period and threshold, critical at 100 %', () => {
+    const { alerts } = run([spend('c1', 1_000_000)], defined);
+    expect(alerts.map((a) => [a.alertId, a.severity, a.kind, a.customerId])).toEqual([
+      ['budget_threshold:customer:acme:2026-11-27:75', 'info', 'budget_threshold', 'acme'],
+      ['budget_threshold:customer:acme:2026-11-27:90', 'warning', 'budget_threshold', 'acme'],
+      ['budget_threshold:customer:acme:2026-11-27:100', 'critical', 'budget_exhausted', 'acme'],
+    ]);
+    expect(alerts[2].message).toBe('budget customer:acme reached 100 % of 1000000 µ in 2026-11-27 (1000000 µ spent): new executions are held until 2026-11-28T00:00:00.000Z');
+  });
+
   it('crosses a threshold at exactly its amount, in integers (75 % of 1,000,000 is 750,000)', () => {
     expect(run([spend('c1', 749_999)], defined).types).toEqual(['BudgetSpendRecorded']);
     expect(run([spend('c1', 750_000)], defined).types).toEqual(['BudgetSpendRecorded', 'BudgetThresholdCrossed']);
   });
 
   it('starts again in the next period, and a late cost of the closed period crosses nothing', () => {
-    const yesterday = run([spend('c1', 950_000, T - 24 * HOUR)], run([{ type: 'DefineBudget', definition, now: T - 24 * HOUR }]).state);
+    const yesterday = run([spend('c1', 950_000, T - 24 * HOUR)], run([{ type: 'DefineBudget', definition, definedBy: 'ops', now: T - 24 * HOUR }]).state);
     expect(yesterday.types.filter((t) => t === 'BudgetThresholdCrossed')).toHaveLength(2);
     const today = run([spend('c2', 800_000), spend('late', 900_000, T - 24 * HOUR + 1)], yesterday.state);
     expect(today.events.filter((e) => e.type === 'flotilla.budget.BudgetThresholdCrossed').map((e) => [e.data.threshold, e.data.periodKey])).toEqual([[75, '2026-11-27']]);
@@ -106,7 +118,7 @@ describe('budget reservations (the scale saga contract)', () => {
   });
 
   it.each([
-    ['a budget nobody defined', budgetDecider.initialState, reserve('r1', 1), 'no such budget'],
+    ['a budget nobody defined', budgetDecider.initialState, reserve('r1', 1), 'no budget is defined for customer:acme'],
     ['a zero amount', defined, reserve('r1', 0), 'amount must be a positive whole number of micro-units'],
     ['a fractional amount', defined, reserve('r1', 1.5), 'amount must be a positive whole number of micro-units'],
     ['an expiry in the past', defined, reserve('r1', 10, T, T - 1), 'the reservation expires before it starts'],
@@ -115,13 +127,30 @@ describe('budget reservations (the scale saga contract)', () => {
   });
 
   it('frees money reserved in a closed period when the next one starts', () => {
-    const yesterday = run([reserve('old', 900_000, T - 24 * HOUR, T + 24 * HOUR)], run([{ type: 'DefineBudget', definition, now: T - 24 * HOUR }]).state);
+    const yesterday = run([reserve('old', 900_000, T - 24 * HOUR, T + 24 * HOUR)], run([{ type: 'DefineBudget', definition, definedBy: 'ops', now: T - 24 * HOUR }]).state);
     const today = run([reserve('new', 900_000)], yesterday.state);
     expect(today.types).toEqual(['BudgetReserved']);
   });
 
   it('rebuilds the same state from its events', () => {
-    const { events, state } = run([{ type: 'DefineBudget', definition, now: T }, spend('c1', 800_000), reserve('r1', 100_000), { type: 'Release', reservationId: 'r1', now: T + 5 }]);
+    const { events, state } = run([{ type: 'DefineBudget', definition, definedBy: 'ops', now: T }, spend('c1', 800_000), reserve('r1', 100_000), { type: 'Release', reservationId: 'r1', now: T + 5 }]);
     expect(fold(budgetDecider, events)).toEqual(state);
+  });
+});
+
+describe('budget view (spend, percent, forecast)', () => {
+  it.each([
+    // Noon of a daily period: half elapsed, so the pace doubles the spend.
+    ['half the period gone', T, 300_000, { spentMicros: 300_000, percentUsed: 30, forecastMicros: 600_000, forecastPercent: 60 }],
+    // 01:00 is under a tenth of the day: no pace yet, the forecast is the spend.
+    ['the first hour', Date.UTC(2026, 10, 27, 1), 50_000, { spentMicros: 50_000, forecastMicros: 50_000 }],
+  ])('%s', (_name, now, spent, expected) => {
+    const state = active(run([spend('c1', spent, now)], run([{ type: 'DefineBudget', definition, definedBy: 'ops', now }]).state).state);
+    expect(budgetView(state, now)).toMatchObject({ periodKey: '2026-11-27', periodStart: '2026-11-27T00:00:00.000Z', periodEnd: '2026-11-28T00:00:00.000Z', ...expected });
+  });
+
+  it('shows a new period as empty before its first cost', () => {
+    const yesterday = active(run([spend('c1', 900_000, T - 24 * HOUR)], run([{ type: 'DefineBudget', definition, definedBy: 'ops', now: T - 24 * HOUR }]).state).state);
+    expect(budgetView(yesterday, T)).toMatchObject({ periodKey: '2026-11-27', spentMicros: 0, availableMicros: 1_000_000, crossed: [] });
   });
 });

@@ -1,48 +1,12 @@
 import type { CostRecorded } from '@flotilla/contracts';
 import type { Pool, PoolClient } from 'pg';
-
-export interface AttemptCostRow {
-  readonly costId: string;
-  readonly taskId: string;
-  readonly attempt: number;
-  readonly agentType: string;
-  readonly outcome: string;
-  readonly cpuMicros: number;
-  readonly memoryMicros: number;
-  readonly fixedMicros: number;
-  readonly unitsMicros: number;
-  readonly totalMicros: number;
-  readonly endedAt: string;
-}
-
-export interface ExecutionCost {
-  readonly executionId: string;
-  readonly customerId: string;
-  readonly currency: string;
-  readonly totalMicros: number;
-  readonly attempts: AttemptCostRow[];
-}
-
-export interface CustomerCost {
-  readonly customerId: string;
-  readonly currency: string;
-  readonly totalMicros: number;
-  readonly executions: number;
-  readonly byAgentType: { agentType: string; totalMicros: number }[];
-  readonly byHour: { hour: string; totalMicros: number }[];
-}
-
-export interface PoolCost {
-  readonly agentType: string;
-  readonly totalMicros: number;
-  readonly attempts: number;
-}
+import type { AttemptCostRow, CostLedgerRows, CustomerCost, ExecutionCost, PoolCost } from '../ports';
 
 /** BIGINT sums come back as text: exact as long as they stay below 2^53 micro-units (9 billion dollars). */
 const toNumber = (value: string | number | null): number => (value === null ? 0 : Number(value));
 
 /** The ledger's rows and the sums read from them, in the optimizer's schema. */
-export class CostStore {
+export class CostStore implements CostLedgerRows {
   constructor(
     private readonly pool: Pool,
     private readonly schema: string,

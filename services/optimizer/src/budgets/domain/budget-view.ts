@@ -1,0 +1,54 @@
+import { availableMicros, reservedMicros, type BudgetState } from './budget';
+import { periodAt } from './budget-period';
+
+/** A budget as the API shows it at `now`: the current period's spend, what is held, what is left, and where it is heading. */
+export interface BudgetView {
+  readonly budgetId: string;
+  readonly period: string;
+  readonly amountMicros: number;
+  readonly thresholds: readonly number[];
+  readonly atExhaustion: string;
+  readonly periodKey: string;
+  readonly periodStart: string;
+  readonly periodEnd: string;
+  readonly spentMicros: number;
+  readonly reservedMicros: number;
+  readonly availableMicros: number;
+  /** Spent as a percentage of the amount, two decimals. */
+  readonly percentUsed: number;
+  readonly crossed: readonly number[];
+  /**
+   * Spend at the end of the period if it goes on at the pace of the period so far (spent ÷ elapsed ×
+   * length); the spend itself until a tenth of the period has passed, when a pace says little yet.
+   */
+  readonly forecastMicros: number;
+  readonly forecastPercent: number;
+}
+
+export function budgetView(state: Extract<BudgetState, { status: 'Active' }>, now: number): BudgetView {
+  const { definition } = state;
+  const period = periodAt(definition.period, now);
+  // No cost or reservation yet in this period: the row still holds the last one's.
+  const current = state.periodKey === period.key ? state : { ...state, periodKey: period.key, spentMicros: 0, crossed: [] };
+  const length = period.end - period.start;
+  const elapsed = Math.max(0, now - period.start);
+  const forecastMicros = elapsed < length / 10 ? current.spentMicros : Math.round((current.spentMicros * length) / elapsed);
+  const percent = (micros: number) => (definition.amountMicros > 0 ? Math.round((micros * 10_000) / definition.amountMicros) / 100 : 0);
+  return {
+    budgetId: definition.budgetId,
+    period: definition.period,
+    amountMicros: definition.amountMicros,
+    thresholds: definition.thresholds,
+    atExhaustion: definition.atExhaustion,
+    periodKey: period.key,
+    periodStart: new Date(period.start).toISOString(),
+    periodEnd: new Date(period.end).toISOString(),
+    spentMicros: current.spentMicros,
+    reservedMicros: reservedMicros(current),
+    availableMicros: availableMicros(current),
+    percentUsed: percent(current.spentMicros),
+    crossed: current.crossed,
+    forecastMicros,
+    forecastPercent: percent(forecastMicros),
+  };
+}
