@@ -28,6 +28,8 @@ void defineService(telemetry, {
     { name: 'task-events', topics: [TOPICS.taskEvents] },
     // Capacity commands, apart from the requests so that they never wait behind a burst of them.
     { name: 'admission', topics: [TOPICS.admissionCommands] },
+    // Exhausted customer budgets that hold executions, from the optimizer.
+    { name: 'budgets', topics: [TOPICS.budgets] },
   ],
   controllers: [ExecutionEventHandlers, AdmissionEventHandlers, ExecutionsController, AdmissionController],
   providers: orchestratorProviders,

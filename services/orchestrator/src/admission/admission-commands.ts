@@ -4,6 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Platform } from '@flotilla/service-kit';
 import { ADMISSION_CONTROL_STREAM, capacityDecider, type CapacityEvent, type CapacityState, type ChangeCapacity } from './domain/capacity';
 import { customerCircuitDecider, customerCircuitStreamId, type CircuitCommand, type CircuitEvent, type CircuitState } from './domain/customer-circuit';
+import type { BudgetHoldChange } from './domain/budget-hold';
 import type { AdmissionStore, StoredCircuit } from './ports';
 
 /**
@@ -70,6 +71,13 @@ export class AdmissionCommands {
     const after = await this.platform.store.withTransaction((client) => this.circuitsWithin(client, [{ command, causationId: null, traceparent }]));
     this.onChange();
     return after.get(command.customerId)!;
+  }
+
+  /** A customer's budget holds its new executions until a time, or no longer (the optimizer's budget events). */
+  async applyBudgetHold(change: BudgetHoldChange): Promise<void> {
+    await this.store.applyBudgetHold(change);
+    // A lifted hold lets the customer's queued executions in at the next round: start it now.
+    this.onChange();
   }
 
   async changeCapacity(command: ChangeCapacity, inboxId?: string): Promise<CommandResult<CapacityEvent, CapacityState>> {

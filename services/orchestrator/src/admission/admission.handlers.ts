@@ -1,7 +1,8 @@
-import type { AdmissionCapacityChangeRequested } from '@flotilla/contracts';
+import type { AdmissionCapacityChangeRequested, BudgetDefined, BudgetThresholdCrossed } from '@flotilla/contracts';
 import type { ConsumedEvent } from '@flotilla/messaging';
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
+import { budgetHoldChange } from './domain/budget-hold';
 import { capacityProblem } from './domain/capacity';
 import type { ExecutionSettings } from '../execution/domain/policies';
 import { ADMISSION_COMMANDS, EXECUTION_SETTINGS } from '../orchestrator.constants';
@@ -33,5 +34,18 @@ export class AdmissionEventHandlers {
       { type: 'ChangeCapacity', requestId, capacity, reason: [reason, requestedBy && `requested by ${requestedBy}`].filter(Boolean).join(', '), defaultCapacity: this.settings.admission.capacity, now: Date.now() },
       event.envelope.eventId,
     );
+  }
+
+  /** An exhausted customer budget that holds executions (the optimizer's decision), and its lifting. Upserts: a redelivery changes nothing. */
+  @EventPattern('flotilla.budget.BudgetThresholdCrossed')
+  async onBudgetThresholdCrossed(@Payload() event: ConsumedEvent<BudgetThresholdCrossed>): Promise<void> {
+    const change = budgetHoldChange({ type: 'flotilla.budget.BudgetThresholdCrossed', data: event.envelope.payload });
+    if (change) await this.admission.applyBudgetHold(change);
+  }
+
+  @EventPattern('flotilla.budget.BudgetDefined')
+  async onBudgetDefined(@Payload() event: ConsumedEvent<BudgetDefined>): Promise<void> {
+    const change = budgetHoldChange({ type: 'flotilla.budget.BudgetDefined', data: event.envelope.payload });
+    if (change) await this.admission.applyBudgetHold(change);
   }
 }

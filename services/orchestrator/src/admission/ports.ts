@@ -1,6 +1,7 @@
 import type { Transaction } from '@flotilla/event-store';
 import type { ExecutionEvent } from '../execution/domain/execution';
 import type { AdmissionSnapshot } from './domain/admission-plan';
+import type { BudgetHoldChange } from './domain/budget-hold';
 import type { CircuitState } from './domain/customer-circuit';
 
 /**
@@ -16,7 +17,9 @@ export interface AdmissionStore {
   lockCircuits(tx: Transaction, customerIds: readonly string[]): Promise<Map<string, StoredCircuit>>;
   saveCircuits(tx: Transaction, circuits: ReadonlyArray<{ readonly customerId: string } & StoredCircuit>): Promise<void>;
   saveCapacity(tx: Transaction, capacity: number, changedAt: number): Promise<void>;
-  /** What admission decides with: every queued or running execution, the capacity, the circuits that are not closed. */
+  /** Holds a customer's new executions until a time (a later hold wins), or lifts the hold. */
+  applyBudgetHold(change: BudgetHoldChange): Promise<void>;
+  /** What admission decides with: every queued or running execution, the capacity, the circuits that are not closed, the budget holds in force. */
   snapshot(defaultCapacity: number): Promise<AdmissionSnapshot & { readonly traceparents: ReadonlyMap<string, string> }>;
 }
 

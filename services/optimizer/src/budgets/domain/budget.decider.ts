@@ -36,7 +36,11 @@ type Active = Extract<BudgetState, { status: 'Active' }>;
 function decide(command: BudgetCommand, state: BudgetState): BudgetEvent[] {
   if (command.type === 'DefineBudget') {
     const { budgetId, period, amountMicros, thresholds, atExhaustion } = command.definition;
-    return [{ type: 'flotilla.budget.BudgetDefined', data: { budgetId, period, amountMicros, thresholds: [...thresholds], atExhaustion, definedBy: command.definedBy, definedAt: command.now } }];
+    const current = periodAt(period, command.now);
+    // What was spent so far this period goes with the definition: with the new amount, whoever holds
+    // executions on exhaustion can tell whether the budget is exhausted now.
+    const spentMicros = state.status === 'Active' && state.periodKey === current.key ? state.spentMicros : 0;
+    return [{ type: 'flotilla.budget.BudgetDefined', data: { budgetId, period, amountMicros, thresholds: [...thresholds], atExhaustion, spentMicros, periodEnd: current.end, definedBy: command.definedBy, definedAt: command.now } }];
   }
   if (state.status === 'None') {
     // Reserving against a budget nobody defined is denied rather than granted: no budget is not an unlimited one.

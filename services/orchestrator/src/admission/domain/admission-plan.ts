@@ -17,6 +17,8 @@ export interface AdmissionSnapshot {
   readonly entries: readonly QueueEntry[];
   /** Circuit of each customer that has one; absent means closed. */
   readonly circuits: Readonly<Record<string, CircuitState>>;
+  /** Customers whose exhausted budget holds their new executions, until when (see budget-hold.ts). */
+  readonly budgetHolds?: Readonly<Record<string, number>>;
 }
 
 export interface Admission {
@@ -37,8 +39,8 @@ export interface AdmissionPlan {
 
 /**
  * Which waiting executions get the free slots now. Highest effective priority (base + aging) first,
- * ties to the longest waiting; an execution whose customer is at its own cap, or whose circuit is
- * open, is passed over without blocking the ones behind it.
+ * ties to the longest waiting; an execution whose customer is at its own cap, whose circuit is open,
+ * or whose budget is exhausted and holds, is passed over without blocking the ones behind it.
  */
 export function planAdmissions(snapshot: AdmissionSnapshot, policy: AdmissionPolicy, now: number): AdmissionPlan {
   const runningByCustomer = new Map<string, number>();
@@ -59,6 +61,8 @@ export function planAdmissions(snapshot: AdmissionSnapshot, policy: AdmissionPol
   let free = Math.max(0, snapshot.capacity - running);
 
   for (const { entry, priority } of waiting) {
+    // Held, not rejected: the executions run once the budget's period ends or it is raised.
+    if ((snapshot.budgetHolds?.[entry.customerId] ?? 0) > now) continue;
     const circuit = snapshot.circuits[entry.customerId];
     const gate = circuitGate(circuit, entry.executionId, probing.has(entry.customerId), now);
     if (gate === 'blocked') {

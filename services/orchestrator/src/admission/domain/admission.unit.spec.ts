@@ -1,5 +1,6 @@
 import { DEFAULT_ADMISSION_POLICY, type AdmissionPolicy } from './admission-policy';
 import { planAdmissions, type QueueEntry } from './admission-plan';
+import { budgetHoldChange } from './budget-hold';
 import { capacityDecider } from './capacity';
 import { customerCircuitDecider, type CircuitCommand, type CircuitEvent, type CircuitState } from './customer-circuit';
 import { basePriority, effectivePriority } from './priority';
@@ -78,6 +79,14 @@ describe('admission plan', () => {
     expect(admittedIds(entries.slice(1), T0 + MINUTE, halfOpen, { ...policy, capacity: 5 })).toEqual(['g1']);
   });
 
+  it('holds, never rejects, a customer whose exhausted budget holds its executions, until the hold ends', () => {
+    const entries = [waiting('a1', 90, T0, 'acme'), waiting('g1', 10, T0, 'globex')];
+    const held = (now: number) => planAdmissions({ capacity: 5, entries, circuits: {}, budgetHolds: { acme: T0 + DAY } }, policy, now);
+    expect(held(T0).admit.map((a) => a.executionId)).toEqual(['g1']);
+    expect(held(T0).reject).toEqual([]);
+    expect(held(T0 + DAY).admit.map((a) => a.executionId)).toEqual(['a1', 'g1']);
+  });
+
   it('rejects instead of holding when configured so', () => {
     const p: AdmissionPolicy = { ...policy, circuitBreaker: { ...policy.circuitBreaker, whileOpen: 'reject' } };
     const plan = planAdmissions({ capacity: 5, entries: [waiting('a1', 50, T0, 'acme')], circuits: { acme: { status: 'open', consecutiveFailures: 5, openUntil: T0 + MINUTE } } }, p, T0);
@@ -154,5 +163,36 @@ describe('global capacity', () => {
     expect(capacityDecider.decide(change(3), state)[0].data).toMatchObject({ previousCapacity: 8, capacity: 3 });
     expect(capacityDecider.decide(change(0), state)).toEqual([]);
     expect(capacityDecider.decide(change(2.5), state)).toEqual([]);
+  });
+});
+
+describe('budget holds (from the optimizer\'s budget events)', () => {
+  const crossed = (over: Record<string, unknown>) =>
+    budgetHoldChange({
+      type: 'flotilla.budget.BudgetThresholdCrossed',
+      data: { budgetId: 'customer:acme', threshold: 100, periodKey: '2026-11', periodEnd: T0 + DAY, spentMicros: 1_000, amountMicros: 1_000, atExhaustion: 'hold_executions', crossedAt: T0, ...over },
+    });
+  const defined = (over: Record<string, unknown>) =>
+    budgetHoldChange({
+      type: 'flotilla.budget.BudgetDefined',
+      data: { budgetId: 'customer:acme', period: 'monthly', amountMicros: 1_000, thresholds: [75, 90, 100], atExhaustion: 'hold_executions', spentMicros: 0, periodEnd: T0 + DAY, definedBy: 'ops', definedAt: T0, ...over },
+    });
+
+  it.each([
+    ['100 % of a customer budget that holds', {}, { customerId: 'acme', holdUntil: T0 + DAY }],
+    ['90 %', { threshold: 90 }, null],
+    ['a budget that only alerts', { atExhaustion: 'alert' }, null],
+    ['a pool budget', { budgetId: 'pool:code_gen' }, null],
+  ])('a crossing of %s', (_name, over, expected) => {
+    const change = crossed(over);
+    expect(change === null ? null : { customerId: change.customerId, holdUntil: change.holdUntil }).toEqual(expected);
+  });
+
+  it.each([
+    ['with room: lifts the hold', { spentMicros: 400 }, null],
+    ['still exhausted under the new amount: holds to the period end', { spentMicros: 1_000 }, T0 + DAY],
+    ['to alert only: lifts the hold', { spentMicros: 5_000, atExhaustion: 'alert' }, null],
+  ])('a budget set again %s', (_name, over, holdUntil) => {
+    expect(defined(over)).toMatchObject({ customerId: 'acme', holdUntil });
   });
 });

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { AdmissionSnapshot, QueueEntry } from '../domain/admission-plan';
+import type { BudgetHoldChange } from '../domain/budget-hold';
 import type { CircuitState } from '../domain/customer-circuit';
 import type { ExecutionEvent } from '../../execution/domain/execution';
 import type { AdmissionStore, StoredCircuit } from '../ports';
@@ -104,10 +105,11 @@ export class PostgresAdmissionStore implements AdmissionStore {
 
   /** What admission decides with: every queued or running execution, the capacity, the circuits that are not closed. */
   async snapshot(defaultCapacity: number): Promise<AdmissionSnapshot & { readonly traceparents: ReadonlyMap<string, string> }> {
-    const [entries, capacity, circuits] = await Promise.all([
+    const [entries, capacity, circuits, holds] = await Promise.all([
       this.pool.query(`SELECT execution_id, customer_id, base_priority, queued_at, admitted_at, sla_violated, traceparent FROM ${this.schema}.admission_queue`),
       this.pool.query(`SELECT capacity FROM ${this.schema}.admission_capacity WHERE id = 'global'`),
       this.pool.query(`SELECT customer_id, status, consecutive_failures, open_until, probe_execution_id FROM ${this.schema}.customer_circuits WHERE status <> 'closed'`),
+      this.pool.query(`SELECT customer_id, hold_until FROM ${this.schema}.customer_budget_holds`),
     ]);
     return {
       traceparents: new Map(entries.rows.filter((r) => r.traceparent).map((r) => [r.execution_id, r.traceparent])),
@@ -123,7 +125,20 @@ export class PostgresAdmissionStore implements AdmissionStore {
         }),
       ),
       circuits: Object.fromEntries(circuits.rows.map((r) => [r.customer_id, circuitFromRow(r)])),
+      budgetHolds: Object.fromEntries(holds.rows.map((r) => [r.customer_id, Number(r.hold_until)])),
     };
+  }
+
+  async applyBudgetHold(change: BudgetHoldChange): Promise<void> {
+    if (change.holdUntil === null) {
+      await this.pool.query(`DELETE FROM ${this.schema}.customer_budget_holds WHERE customer_id = $1`, [change.customerId]);
+      return;
+    }
+    await this.pool.query(
+      `INSERT INTO ${this.schema}.customer_budget_holds (customer_id, hold_until, reason) VALUES ($1, $2, $3)
+       ON CONFLICT (customer_id) DO UPDATE SET hold_until = GREATEST(customer_budget_holds.hold_until, EXCLUDED.hold_until), reason = EXCLUDED.reason`,
+      [change.customerId, change.holdUntil, change.reason],
+    );
   }
 }
 
