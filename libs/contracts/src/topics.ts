@@ -136,6 +136,15 @@ export const TOPICS = {
     carries: ['flotilla.budget.BudgetDefined', 'flotilla.budget.BudgetThresholdCrossed', 'flotilla.budget.BudgetReserved', 'flotilla.budget.BudgetReservationDenied', 'flotilla.budget.BudgetReservationCommitted', 'flotilla.budget.BudgetReservationReleased'],
     description: "Budgets set, thresholds crossed, and the answers to reservation commands, from the optimizer",
   },
+  recommendations: {
+    name: 'flotilla.recommendations',
+    partitions: PARTITIONS,
+    retentionMs: RETENTION_MS.audit,
+    compacted: false,
+    key: 'agentType',
+    carries: ['flotilla.optimizer.RecommendationIssued', 'flotilla.optimizer.RecommendationDismissed'],
+    description: "The optimizer's recommendations (right-sizing, over-provisioned and idle pools) and their dismissals",
+  },
   budgetCommands: {
     name: 'flotilla.budget-commands',
     partitions: PARTITIONS,

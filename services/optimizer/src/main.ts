@@ -7,7 +7,9 @@ import { BudgetsController } from './budgets/budgets.controller';
 import { CostOutcomeHandlers } from './costs/cost-outcome.handlers';
 import { CostsController } from './costs/costs.controller';
 import { optimizerConfig } from './optimizer.config';
-import { TIMER_POLLER } from './optimizer.constants';
+import { RECOMMENDER, TIMER_POLLER } from './optimizer.constants';
+import { PoolMetricsHandlers } from './recommendations/pool-metrics.handlers';
+import { RecommendationsController } from './recommendations/recommendations.controller';
 import { optimizerProviders } from './optimizer.providers';
 
 void defineService(telemetry, {
@@ -19,9 +21,10 @@ void defineService(telemetry, {
     { name: 'task-outcomes', topics: [TOPICS.taskEvents] },
     // The budget guard's commands in a group of their own: a reservation never waits behind a burst of task reports.
     { name: 'budget-commands', topics: [TOPICS.budgetCommands] },
+    { name: 'pool-metrics', topics: [TOPICS.poolMetrics] },
   ],
-  controllers: [CostOutcomeHandlers, CostsController, BudgetReservationHandlers, BudgetsController],
+  controllers: [CostOutcomeHandlers, CostsController, BudgetReservationHandlers, BudgetsController, PoolMetricsHandlers, RecommendationsController],
   providers: optimizerProviders,
-  background: [TIMER_POLLER],
-  openApi: { title: 'Flotilla optimizer', description: 'Costs (what each execution, customer and pool cost, from the ledger of task attempts) and budgets (spend, thresholds, reservations for scale-ups).' },
+  background: [TIMER_POLLER, RECOMMENDER],
+  openApi: { title: 'Flotilla optimizer', description: 'Costs (what each execution, customer and pool cost, from the ledger of task attempts) and budgets (spend, thresholds, reservations for scale-ups), recommendations about the pools.' },
 });

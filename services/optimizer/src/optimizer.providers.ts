@@ -6,9 +6,12 @@ import { CostLedger } from './costs/cost-ledger';
 import { CostStore } from './costs/infrastructure/cost-store';
 import { loadPriceSheet } from './costs/infrastructure/price-sheet.loader';
 import type { OptimizerConfig } from './optimizer.config';
-import { BUDGET_COMMANDS, BUDGET_QUERIES, COST_LEDGER, COST_QUERIES, TIMER_POLLER } from './optimizer.constants';
+import { BUDGET_COMMANDS, BUDGET_QUERIES, COST_LEDGER, COST_QUERIES, POOL_SAMPLES, RECOMMENDATION_ROWS, RECOMMENDER, TIMER_POLLER } from './optimizer.constants';
+import { DEFAULT_OVER_PROVISIONING } from './recommendations/domain/over-provisioning';
+import { PostgresPoolSamples, PostgresRecommendationRows } from './recommendations/infrastructure/recommendation-store';
+import { Recommender } from './recommendations/recommender';
 
-/** The optimizer's composition root: the price sheet, the cost ledger, budgets and their expiry timers. */
+/** The optimizer's composition root: the price sheet, the cost ledger, budgets and their expiry timers, recommendations. */
 export function optimizerProviders({ platform, config }: ServiceContext<OptimizerConfig>): Provider[] {
   const sheet = loadPriceSheet('PRICE_SHEET_FILE', config.PRICE_SHEET_FILE);
   const costs = new CostStore(platform.pool, platform.store.schema, sheet.currency);
@@ -25,6 +28,16 @@ export function optimizerProviders({ platform, config }: ServiceContext<Optimize
     platform.logger,
     { spanName: () => 'timer.fire reservation_expiry', spanAttributes: (timer) => ({ 'flotilla.budget_id': timer.payload.budgetId, 'flotilla.reservation_id': timer.payload.reservationId }) },
   );
+  const samples = new PostgresPoolSamples(platform.pool, platform.store.schema);
+  const recommendationRows = new PostgresRecommendationRows(platform.pool, platform.store.schema);
+  const recommender = new Recommender(
+    platform,
+    samples,
+    recommendationRows,
+    sheet,
+    { ...DEFAULT_OVER_PROVISIONING, utilizationBelow: config.OVER_PROVISIONED_BELOW, windowMs: config.RECOMMENDATION_WINDOW_MS, minSamples: config.RECOMMENDATION_MIN_SAMPLES },
+    config.RECOMMENDATION_INTERVAL_MS,
+  );
   // Factories, not useValue: Nest would otherwise walk these objects to compute the module's token.
   return [
     { provide: COST_LEDGER, useFactory: () => ledger },
@@ -32,5 +45,8 @@ export function optimizerProviders({ platform, config }: ServiceContext<Optimize
     { provide: BUDGET_COMMANDS, useFactory: () => budgets },
     { provide: BUDGET_QUERIES, useFactory: () => budgetRows },
     { provide: TIMER_POLLER, useFactory: () => poller },
+    { provide: POOL_SAMPLES, useFactory: () => samples },
+    { provide: RECOMMENDATION_ROWS, useFactory: () => recommendationRows },
+    { provide: RECOMMENDER, useFactory: () => recommender },
   ];
 }

@@ -382,6 +382,36 @@ export interface TaskTimedOut {
   readonly timedOutAt: number;
 }
 
+/** Someone dismissed a recommendation: it is not issued again. */
+export interface RecommendationDismissed {
+  readonly recommendationId: string;
+  readonly agentType: string;
+  readonly dismissedBy: string;
+  readonly reason: string;
+  /** epoch milliseconds */
+  readonly dismissedAt: number;
+}
+
+/** A recommendation the optimizer computed (or recomputed with new evidence), with what it would save. */
+export interface RecommendationIssued {
+  /** kind:agentType, stable, so that a recomputation updates it */
+  readonly recommendationId: string;
+  /** over_provisioned | right_size | idle_pool */
+  readonly kind: string;
+  readonly agentType: string;
+  readonly summary: string;
+  readonly currentWorkers: number;
+  readonly recommendedWorkers: number;
+  /** at the price sheet's worker-hour, 730 hours a month */
+  readonly estimatedMonthlySavingMicros: number;
+  /** 0..1, from the span and number of samples observed */
+  readonly confidence: number;
+  /** the figures it was computed from */
+  readonly evidence: Readonly<Record<string, string>>;
+  /** epoch milliseconds */
+  readonly issuedAt: number;
+}
+
 /** Command to a pool: provision this many workers and/or task slots. The scaler's saga sends it and waits for PoolCapacityProvisioned with the same requestId. */
 export interface PoolCapacityChangeRequested {
   readonly requestId: string;
@@ -556,6 +586,8 @@ export interface EventPayloads {
   'flotilla.execution.TaskSkipped': TaskSkipped;
   'flotilla.execution.TaskStartRecorded': TaskStartRecorded;
   'flotilla.execution.TaskTimedOut': TaskTimedOut;
+  'flotilla.optimizer.RecommendationDismissed': RecommendationDismissed;
+  'flotilla.optimizer.RecommendationIssued': RecommendationIssued;
   'flotilla.pool.PoolCapacityChangeRequested': PoolCapacityChangeRequested;
   'flotilla.pool.PoolCapacityProvisioned': PoolCapacityProvisioned;
   'flotilla.pool.PoolMetricsReported': PoolMetricsReported;
@@ -602,6 +634,8 @@ export const EVENT_SCHEMAS: Readonly<Record<EventType, object>> = {
   'flotilla.execution.TaskSkipped': {"type":"record","name":"TaskSkipped","namespace":"flotilla.execution","doc":"A task that will not run because a task it depends on failed or the execution was cancelled.","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"reason","type":"string"},{"name":"skippedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.TaskStartRecorded': {"type":"record","name":"TaskStartRecorded","namespace":"flotilla.execution","doc":"The orchestrator learned that an attempt started on a worker; its start-to-close and heartbeat timeouts run from here.","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"workerId","type":"string"},{"name":"startedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.TaskTimedOut': {"type":"record","name":"TaskTimedOut","namespace":"flotilla.execution","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"timeout","type":{"type":"enum","name":"TimeoutKind","symbols":["schedule_to_start","start_to_close","heartbeat"]}},{"name":"timedOutAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.optimizer.RecommendationDismissed': {"type":"record","name":"RecommendationDismissed","namespace":"flotilla.optimizer","doc":"Someone dismissed a recommendation: it is not issued again.","fields":[{"name":"recommendationId","type":"string"},{"name":"agentType","type":"string"},{"name":"dismissedBy","type":"string"},{"name":"reason","type":"string"},{"name":"dismissedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.optimizer.RecommendationIssued': {"type":"record","name":"RecommendationIssued","namespace":"flotilla.optimizer","doc":"A recommendation the optimizer computed (or recomputed with new evidence), with what it would save.","fields":[{"name":"recommendationId","type":"string","doc":"kind:agentType, stable, so that a recomputation updates it"},{"name":"kind","type":"string","doc":"over_provisioned | right_size | idle_pool"},{"name":"agentType","type":"string"},{"name":"summary","type":"string"},{"name":"currentWorkers","type":"int"},{"name":"recommendedWorkers","type":"int"},{"name":"estimatedMonthlySavingMicros","type":"long","doc":"at the price sheet's worker-hour, 730 hours a month"},{"name":"confidence","type":"double","doc":"0..1, from the span and number of samples observed"},{"name":"evidence","type":{"type":"map","values":"string"},"doc":"the figures it was computed from"},{"name":"issuedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.pool.PoolCapacityChangeRequested': {"type":"record","name":"PoolCapacityChangeRequested","namespace":"flotilla.pool","doc":"Command to a pool: provision this many workers and/or task slots. The scaler's saga sends it and waits for PoolCapacityProvisioned with the same requestId.","fields":[{"name":"requestId","type":"string"},{"name":"agentType","type":"string"},{"name":"workers","type":["null","int"],"default":null},{"name":"concurrency","type":["null","int"],"default":null},{"name":"reason","type":"string","default":""},{"name":"requestedBy","type":"string","default":""},{"name":"requestedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.pool.PoolCapacityProvisioned': {"type":"record","name":"PoolCapacityProvisioned","namespace":"flotilla.pool","doc":"The answer to PoolCapacityChangeRequested: what the pool actually has now. outcome = provisioned | partial | rejected, with the reason when not fully provisioned.","fields":[{"name":"requestId","type":"string"},{"name":"agentType","type":"string"},{"name":"instanceId","type":"string"},{"name":"outcome","type":"string"},{"name":"reason","type":["null","string"],"default":null},{"name":"previousWorkers","type":"int"},{"name":"previousConcurrency","type":"int"},{"name":"workers","type":"int"},{"name":"concurrency","type":"int"},{"name":"provisionedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.pool.PoolMetricsReported': {"type":"record","name":"PoolMetricsReported","namespace":"flotilla.pool","doc":"One pool instance's view of one agent type over the last reporting window. The scaler sums instances of a pool; rates are per second over the window.","fields":[{"name":"agentType","type":"string"},{"name":"instanceId","type":"string"},{"name":"windowStartedAt","type":"long","doc":"epoch milliseconds"},{"name":"windowEndedAt","type":"long","doc":"epoch milliseconds"},{"name":"workers","type":"int","doc":"provisioned workers of this pool on this instance"},{"name":"concurrency","type":"int","doc":"task slots of this pool on this instance (its bulkhead)"},{"name":"inFlight","type":"int"},{"name":"backlog","type":"long","doc":"consumer lag of the pool's dispatch topic (messages not yet taken)"},{"name":"utilization","type":"double","doc":"busy slot-time / available slot-time over the window, 0..1"},{"name":"arrivalRatePerSec","type":"double"},{"name":"completionRatePerSec","type":"double"},{"name":"errorRate","type":"double","doc":"failed / finished attempts over the window, 0..1"},{"name":"latencyP50Ms","type":["null","double"],"default":null},{"name":"latencyP95Ms","type":["null","double"],"default":null},{"name":"cpuPercent","type":"double","doc":"CPU of the pool's processes over the window, percent of one core"},{"name":"memoryRssBytes","type":"long"},{"name":"reportedAt","type":"long","doc":"epoch milliseconds"}]},
