@@ -18,11 +18,12 @@ const KINDS: Record<string, () => TaskSpec[]> = {
   app_generation: () => [
     task('req_analysis', 'req_analysis'),
     task('arch_planning', 'arch_planning', ['req_analysis']),
-    task('code_gen', 'code_gen', ['arch_planning']),
+    task('code_gen', 'code_gen', ['arch_planning'], { tokens: '1200' }),
     task('testing', 'testing', ['code_gen']),
     task('deployment', 'deployment', ['testing']),
   ],
-  code_generation: () => [task('code_gen', 'code_gen', [], { prompt: 'a REST endpoint' })],
+  // `tokens`: the synthetic agent reports them as used, and the price sheet charges code_gen 2 µ each.
+  code_generation: () => [task('code_gen', 'code_gen', [], { prompt: 'a REST endpoint', tokens: '800' })],
 };
 const CUSTOMERS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
 
@@ -36,6 +37,16 @@ async function main() {
   );
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
+
+  // Budgets before the work, so that their spend counts it: each customer a monthly budget, the
+  // code_gen pool a daily one; acme's is small, to show its thresholds and alerts.
+  const optimizer = (path: string, init: RequestInit = {}) =>
+    fetch(`http://127.0.0.1:3003${path}`, { ...init, headers: { 'content-type': 'application/json', authorization: `Bearer ${opsToken}`, ...(init.headers ?? {}) } });
+  for (const [budgetId, amountMicros, period] of [...CUSTOMERS.map((c) => [`customer:${c}`, c === 'acme' ? 2_000 : 5_000_000, 'monthly'] as const), ['pool:code_gen', 1_000_000, 'daily'] as const]) {
+    const response = await optimizer(`/v1/budgets/${budgetId}`, { method: 'PUT', body: JSON.stringify({ period, amountMicros }) });
+    if (!response.ok) throw new Error(`setting budget ${budgetId} answered ${response.status}: ${await response.text()}`);
+  }
+  console.log(`budgets set: ${CUSTOMERS.map((c) => `customer:${c}`).join(', ')}, pool:code_gen (GET http://127.0.0.1:3003/v1/budgets)`);
 
   const requests: ExecutionRequested[] = [];
   for (let i = 0; i < 24; i++) {
@@ -88,6 +99,13 @@ async function main() {
   }
   const counts = [...outcomes.values()].reduce<Record<string, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
   console.log(`outcomes: ${JSON.stringify(counts)}${outcomes.size < requests.length ? `, ${requests.length - outcomes.size} still running` : ''}`);
+
+  // What it cost (micro-units: 1 USD = 1,000,000), as the optimizer's ledger has it by now.
+  const usd = (micros: number) => `$${(micros / 1_000_000).toFixed(6)}`;
+  const pools = (await (await optimizer('/v1/costs/pools')).json()) as { pools: { agentType: string; totalMicros: number; attempts: number }[] };
+  console.log(`costs per pool: ${pools.pools.map((p) => `${p.agentType} ${usd(p.totalMicros)} (${p.attempts} attempts)`).join(', ')}`);
+  const budgets = (await (await optimizer('/v1/budgets')).json()) as { items: { budgetId: string; spentMicros: number; amountMicros: number; percentUsed: number; crossed: number[] }[] };
+  for (const b of budgets.items) console.log(`  budget ${b.budgetId.padEnd(18)} ${usd(b.spentMicros)} of ${usd(b.amountMicros)} (${b.percentUsed} %)${b.crossed.length ? `, crossed ${b.crossed.join('/')} %` : ''}`);
 }
 
 main().catch((error) => {

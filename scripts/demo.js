@@ -119,6 +119,7 @@ Where to look
   Orchestrator    http://127.0.0.1:3001/v1/executions (POST, ops or the customer's token)   PUT /v1/admission/capacity (ops)
   Agent pools     http://127.0.0.1:3002/v1/pools (ops)
   Costs           http://127.0.0.1:3003/v1/costs/pools (ops)  .../v1/costs/customers/<id>  .../v1/costs/executions/<id>
+  Budgets         http://127.0.0.1:3003/v1/budgets  .../v1/budgets/customer:acme   Recommendations .../v1/recommendations (ops)
                   (integer micro-units: 1 USD = 1,000,000; price sheet services/optimizer/config/price-sheet.json)
   Jaeger API      ${env.JAEGER_QUERY_URL}/api/traces?service=orchestrator&limit=5
                   ${env.JAEGER_QUERY_URL}/api/traces/<trace id>   (this Jaeger build has the query API, not the web UI)
