@@ -1,6 +1,6 @@
 import type { AlertRaised, BudgetDefined, BudgetReservationCommitted, BudgetReservationDenied, BudgetReservationReleased, BudgetReserved, BudgetThresholdCrossed } from '@flotilla/contracts';
 import { assertNever, type Decider, type DomainEvent } from '@flotilla/domain';
-import { availableMicros, newlyCrossed, scopeOf, type BudgetDefinition, type BudgetState } from './budget';
+import { availableMicros, newlyCrossed, scopeOf, type BudgetDefinition, type BudgetState, type Reservation } from './budget';
 import { periodAt } from './budget-period';
 
 export type BudgetCommand =
@@ -146,11 +146,11 @@ function evolve(state: BudgetState, event: BudgetEvent): BudgetState {
       if (state.status !== 'Active') return state;
       return {
         ...rollTo(state, event.data.periodKey),
-        reservations: { ...state.reservations, [event.data.reservationId]: { amountMicros: event.data.amountMicros, status: 'reserved', expiresAt: event.data.expiresAt, periodKey: event.data.periodKey } },
+        reservations: { ...settledForgotten(state.reservations, event.data.reservedAt), [event.data.reservationId]: { amountMicros: event.data.amountMicros, status: 'reserved', expiresAt: event.data.expiresAt, periodKey: event.data.periodKey } },
       };
     case 'flotilla.budget.BudgetReservationDenied':
       if (state.status !== 'Active') return state;
-      return { ...state, reservations: { ...state.reservations, [event.data.reservationId]: { amountMicros: event.data.amountMicros, status: 'denied', expiresAt: event.data.deniedAt, periodKey: state.periodKey } } };
+      return { ...state, reservations: { ...settledForgotten(state.reservations, event.data.deniedAt), [event.data.reservationId]: { amountMicros: event.data.amountMicros, status: 'denied', expiresAt: event.data.deniedAt, periodKey: state.periodKey } } };
     case 'flotilla.budget.BudgetReservationCommitted': {
       if (state.status !== 'Active') return state;
       const reservation = state.reservations[event.data.reservationId];
@@ -165,6 +165,19 @@ function evolve(state: BudgetState, event: BudgetEvent): BudgetState {
     default:
       return assertNever(event, 'budget event');
   }
+}
+
+/**
+ * How long a settled reservation (committed, released, expired, denied) is remembered past its expiry:
+ * long enough that a request or settlement redelivered late still finds its first answer, short enough
+ * that a busy budget's row does not grow with every reservation it ever answered.
+ */
+export const SETTLED_RESERVATIONS_KEPT_MS = 7 * 86_400_000;
+
+function settledForgotten(reservations: Readonly<Record<string, Reservation>>, now: number): Record<string, Reservation> {
+  const kept: Record<string, Reservation> = {};
+  for (const [id, r] of Object.entries(reservations)) if (r.status === 'reserved' || r.expiresAt > now - SETTLED_RESERVATIONS_KEPT_MS) kept[id] = r;
+  return kept;
 }
 
 /** The state with `amount` spent in `periodKey`: the current period's spend, a newer period's first, or an older one's (ignored). */

@@ -132,6 +132,15 @@ describe('budget reservations (the scale saga contract)', () => {
     expect(today.types).toEqual(['BudgetReserved']);
   });
 
+  it('forgets settled reservations a week after their expiry, and never an open one', () => {
+    const week = 7 * 24 * HOUR;
+    const early = run([reserve('old', 100, T, T + HOUR), { type: 'Release', reservationId: 'old', now: T + 1 }, reserve('open', 100, T, T + 30 * week)], defined);
+    const much = run([reserve('later', 100, T + HOUR + week + 1)], early.state);
+    expect(Object.keys(active(much.state).reservations).sort()).toEqual(['later', 'open']);
+    const soon = run([reserve('later', 100, T + HOUR + week - 1)], early.state);
+    expect(Object.keys(active(soon.state).reservations).sort()).toEqual(['later', 'old', 'open']);
+  });
+
   it('rebuilds the same state from its events', () => {
     const { events, state } = run([{ type: 'DefineBudget', definition, definedBy: 'ops', now: T }, spend('c1', 800_000), reserve('r1', 100_000), { type: 'Release', reservationId: 'r1', now: T + 5 }]);
     expect(fold(budgetDecider, events)).toEqual(state);
