@@ -7,8 +7,10 @@ export interface PoolSamples {
   insert(agentType: string, sample: PoolSample): Promise<void>;
   /** Every sample that ended after `since`, per agent type. */
   since(since: number): Promise<Map<string, PoolSample[]>>;
-  /** Forgets samples that ended before `before`. */
-  prune(before: number): Promise<void>;
+  /** Each instance's busiest report per hour since `since`, as one sample per hour, per agent type. */
+  hourly(since: number): Promise<Map<string, PoolSample[]>>;
+  /** Forgets reports that ended before `samplesBefore`, and hours before `hoursBefore`. */
+  prune(samplesBefore: number, hoursBefore: number): Promise<void>;
 }
 
 export interface RecommendationRows {

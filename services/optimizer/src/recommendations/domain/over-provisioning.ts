@@ -23,7 +23,7 @@ export interface OverProvisioningPolicy {
 export const DEFAULT_OVER_PROVISIONING: OverProvisioningPolicy = { utilizationBelow: 0.3, windowMs: 3_600_000, minSamples: 10, rightSizing: DEFAULT_RIGHT_SIZING };
 
 export interface PoolRecommendation {
-  readonly kind: 'over_provisioned' | 'idle_pool';
+  readonly kind: 'over_provisioned' | 'idle_pool' | 'schedule';
   readonly agentType: string;
   readonly currentWorkers: number;
   readonly recommendedWorkers: number;

@@ -10,10 +10,27 @@ export class PostgresPoolSamples implements PoolSamples {
   ) {}
 
   async insert(agentType: string, s: PoolSample): Promise<void> {
+    // One statement: the report and its hour's rollup (the busiest report of the hour wins).
     await this.pool.query(
-      `INSERT INTO ${this.schema}.pool_metric_samples (agent_type, instance_id, window_ended_at, workers, concurrency, utilization) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+      `WITH sample AS (
+         INSERT INTO ${this.schema}.pool_metric_samples (agent_type, instance_id, window_ended_at, workers, concurrency, utilization) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1
+       )
+       INSERT INTO ${this.schema}.pool_hourly_usage (agent_type, instance_id, hour, max_busy, workers, concurrency)
+         SELECT $1, $2, ($3::bigint / 3600000) * 3600000, $6 * $5, $4, $5 FROM sample
+       ON CONFLICT (agent_type, instance_id, hour) DO UPDATE
+         SET max_busy = GREATEST(pool_hourly_usage.max_busy, EXCLUDED.max_busy), workers = EXCLUDED.workers, concurrency = EXCLUDED.concurrency`,
       [agentType, s.instanceId, s.windowEndedAt, s.workers, s.concurrency, s.utilization],
     );
+  }
+
+  async hourly(since: number): Promise<Map<string, PoolSample[]>> {
+    const { rows } = await this.pool.query(`SELECT agent_type, instance_id, hour, max_busy, workers, concurrency FROM ${this.schema}.pool_hourly_usage WHERE hour >= $1`, [since]);
+    const byType = new Map<string, PoolSample[]>();
+    for (const r of rows) {
+      const sample: PoolSample = { instanceId: r.instance_id, windowEndedAt: Number(r.hour) + 1, workers: r.workers, concurrency: r.concurrency, utilization: r.concurrency > 0 ? Number(r.max_busy) / r.concurrency : 0 };
+      byType.set(r.agent_type, [...(byType.get(r.agent_type) ?? []), sample]);
+    }
+    return byType;
   }
 
   async since(since: number): Promise<Map<string, PoolSample[]>> {
@@ -26,8 +43,9 @@ export class PostgresPoolSamples implements PoolSamples {
     return byType;
   }
 
-  async prune(before: number): Promise<void> {
-    await this.pool.query(`DELETE FROM ${this.schema}.pool_metric_samples WHERE window_ended_at < $1`, [before]);
+  async prune(samplesBefore: number, hoursBefore: number): Promise<void> {
+    await this.pool.query(`DELETE FROM ${this.schema}.pool_metric_samples WHERE window_ended_at < $1`, [samplesBefore]);
+    await this.pool.query(`DELETE FROM ${this.schema}.pool_hourly_usage WHERE hour < $1`, [hoursBefore]);
   }
 }
 
