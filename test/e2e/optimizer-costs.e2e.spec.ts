@@ -11,7 +11,8 @@ import { token } from './support/tokens';
  * TaskFailed it reads on Kafka itself, from the price sheet file and the rule the README states
  * (OpenCost's max(requested, used) × time × rate, each part rounded to the micro-unit, plus the
  * fixed and per-unit prices), and requires the optimizer's API to agree to the micro-unit: per
- * attempt, per execution and per customer. Then the optimizer is SIGKILLed mid-run and restarted:
+ * attempt, per execution and per customer, and the query API's execution detail to show the same
+ * cost. Then the optimizer is SIGKILLed mid-run and restarted:
  * the totals must still agree (nothing counted twice, nothing lost).
  */
 const SHEET_FILE = path.resolve(__dirname, '../../services/optimizer/config/price-sheet.json');
@@ -46,7 +47,7 @@ function independentCost(sheet: Sheet, report: { agentType: string; usage: { cpu
 describe('optimizer: the cost ledger', () => {
   const fastRetry = { initialIntervalMs: 100, backoffCoefficient: 1, maximumIntervalMs: 100, maximumAttempts: 3, nonRetryableErrorKinds: [] };
   const sheet = JSON.parse(fs.readFileSync(SHEET_FILE, 'utf8')) as Sheet;
-  let flotilla: Flotilla<'orchestrator' | 'agent-pool' | 'optimizer'>;
+  let flotilla: Flotilla<'orchestrator' | 'agent-pool' | 'optimizer' | 'projection'>;
   let driver: EventDriver;
   let taskEvents: TopicTail<Record<string, unknown>>;
   let executions: TopicTail<Record<string, unknown>>;
@@ -56,7 +57,7 @@ describe('optimizer: the cost ledger', () => {
     ops = await token({ role: 'ops' });
     flotilla = await startFlotilla({
       namespacePrefix: 'cost',
-      services: ['orchestrator', 'agent-pool', 'optimizer'],
+      services: ['orchestrator', 'agent-pool', 'optimizer', 'projection'],
       executionSettings: {
         workflows: {},
         defaultRetryPolicy: fastRetry,
@@ -131,6 +132,12 @@ describe('optimizer: the cost ledger', () => {
       const total = [...perAttempt.values()].reduce((s, v) => s + v, 0);
       expect(cost).toMatchObject({ executionId: id, customerId: customerOf.get(id), currency: 'USD', totalMicros: total });
       expectedTotal.set(id, total);
+      // The execution's detail in the query API shows the same cost (the projection reads flotilla.costs).
+      await waitFor(`the projection to show the cost of ${id}`, async () => {
+        const response = await fetch(`${flotilla.url('projection')}/v1/executions/${id}`, { headers: { authorization: `Bearer ${ops}` } });
+        const view = response.ok ? ((await response.json()) as { costMicros: number; costCurrency: string }) : null;
+        return view?.costMicros === total && view.costCurrency === 'USD';
+      });
     }
     // The sum per customer equals the sum of its executions.
     for (const customerId of new Set(customerOf.values())) {

@@ -17,7 +17,7 @@ import { JaegerTraces } from './traces/infrastructure/jaeger-traces';
 import { EXECUTION_TRACES } from './traces/traces.constants';
 
 /** Every topic the read models are built from. */
-export const READ_MODEL_TOPICS = [TOPICS.executions, TOPICS.taskEvents, TOPICS.alerts, TOPICS.admission];
+export const READ_MODEL_TOPICS = [TOPICS.executions, TOPICS.taskEvents, TOPICS.alerts, TOPICS.admission, TOPICS.costs];
 
 export const MIGRATIONS_DIR = path.resolve(__dirname, '../migrations');
 

@@ -22,6 +22,8 @@ export interface ExecutionsWriter {
   upsertExecution(tx: Transaction, change: ExecutionChange): Promise<void>;
   updateTask(tx: Transaction, executionId: string, taskId: string, fields: Partial<TaskView>, eventAt: number): Promise<void>;
   markAdmitted(tx: Transaction, executionId: string, admittedAt: number): Promise<void>;
+  /** Adds one attempt's cost (applied once per event, like every change). */
+  addCost(tx: Transaction, executionId: string, customerId: string | null, micros: number, currency: string, eventAt: number): Promise<void>;
 }
 
 /** Writes to the other read models: queue, SLA violations, alerts, circuits, capacity. */
@@ -90,6 +92,7 @@ export const READ_MODEL_EVENTS: Projections = {
     t.executions.updateTask(c, e.executionId, e.taskId, { status: 'completed', attempt: e.attempt, finishedAt: iso(e.completedAt), usage: e.usage, reason: null }, e.completedAt),
   'flotilla.task.TaskFailed': (e) => (c, t) =>
     t.executions.updateTask(c, e.executionId, e.taskId, { status: 'failed', attempt: e.attempt, finishedAt: iso(e.failedAt), usage: e.usage, reason: `${e.errorKind}: ${e.reason}` }, e.failedAt),
+  'flotilla.cost.CostRecorded': (e) => (c, t) => t.executions.addCost(c, e.executionId, e.customerId || null, e.breakdown.totalMicros, e.currency, e.endedAt),
   'flotilla.alert.AlertRaised': (e) => (c, t) => t.readSide.alert(c, e),
   'flotilla.admission.CustomerCircuitOpened': (e) => (c, t) => t.readSide.circuit(c, e.customerId, 'open', e.openedAt),
   'flotilla.admission.CustomerCircuitHalfOpened': (e) => (c, t) => t.readSide.circuit(c, e.customerId, 'half_open', e.halfOpenedAt),

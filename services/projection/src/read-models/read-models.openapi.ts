@@ -54,6 +54,8 @@ export const EXECUTION_SCHEMA: SchemaObject = {
     deadlineAt: nullableTime,
     finishedAt: nullableTime,
     durationMs: { type: 'number', nullable: true },
+    costMicros: { type: 'integer', minimum: 0, description: 'what its attempts cost so far (the optimizer), micro-units of costCurrency' },
+    costCurrency: { type: 'string', nullable: true },
     lastEventAt: time,
   },
 };

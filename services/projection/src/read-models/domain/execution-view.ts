@@ -33,5 +33,8 @@ export interface ExecutionView {
   readonly deadlineAt?: string | null;
   readonly finishedAt: string | null;
   readonly durationMs: number | null;
+  /** What its attempts cost so far, in micro-units of `costCurrency` (null before the first costed attempt). */
+  readonly costMicros?: number;
+  readonly costCurrency?: string | null;
   readonly lastEventAt: string;
 }

@@ -223,6 +223,8 @@ interface ExecutionRow {
   readonly deadline_at: Date | null;
   readonly finished_at: Date | null;
   readonly duration_ms: string | null;
+  readonly cost_micros: string;
+  readonly cost_currency: string | null;
   readonly last_event_at: Date;
 }
 
@@ -244,6 +246,8 @@ function toExecutionView(row: ExecutionRow): ExecutionView {
     deadlineAt: row.deadline_at?.toISOString() ?? null,
     finishedAt: row.finished_at?.toISOString() ?? null,
     durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
+    costMicros: Number(row.cost_micros),
+    costCurrency: row.cost_currency,
     lastEventAt: row.last_event_at.toISOString(),
   };
 }
