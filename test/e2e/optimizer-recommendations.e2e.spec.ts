@@ -70,6 +70,14 @@ describe('optimizer: recommendations from pool metrics', () => {
     expect(Number(found.evidence.utilizationPercent)).toBeLessThan(30);
     await waitFor('the recommendation on Kafka', () => recommendations.of('flotilla.optimizer.RecommendationIssued').some((r) => r.recommendationId === 'over_provisioned:code_gen'));
 
+    // The same reports give the pool's provisioned cost (8 workers' time at the worker-hour price),
+    // and its idle cost is what its attempts were not charged of it.
+    const costs = await fetch(`${flotilla.url('optimizer')}/v1/costs/pools`, { headers: { authorization: `Bearer ${ops}` } });
+    const pool = ((await costs.json()) as { pools: { agentType: string; totalMicros: number; provisionedMicros: number; idleMicros: number }[] }).pools.find((p) => p.agentType === 'code_gen')!;
+    expect(pool.provisionedMicros).toBeGreaterThan(0);
+    expect(pool.idleMicros).toBe(Math.max(0, pool.provisionedMicros - pool.totalMicros));
+    expect(pool.idleMicros).toBeGreaterThan(0);
+
     // Ops only; dismissed with a reason, it stays dismissed through later recomputations.
     const customer = await token({ role: 'customer', customerId: 'acme' });
     expect((await post('/v1/recommendations/over_provisioned:code_gen/dismiss', { reason: 'x' }, customer)).status).toBe(403);

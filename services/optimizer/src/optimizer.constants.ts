@@ -6,3 +6,5 @@ export const TIMER_POLLER = Symbol('TIMER_POLLER');
 export const POOL_SAMPLES = Symbol('POOL_SAMPLES');
 export const RECOMMENDATION_ROWS = Symbol('RECOMMENDATION_ROWS');
 export const RECOMMENDER = Symbol('RECOMMENDER');
+export const PRICE_SHEET = Symbol('PRICE_SHEET');
+export const PROVISIONED_CAPACITY = Symbol('PROVISIONED_CAPACITY');

@@ -6,7 +6,7 @@ import { CostLedger } from './costs/cost-ledger';
 import { CostStore } from './costs/infrastructure/cost-store';
 import { loadPriceSheet } from './costs/infrastructure/price-sheet.loader';
 import type { OptimizerConfig } from './optimizer.config';
-import { BUDGET_COMMANDS, BUDGET_QUERIES, COST_LEDGER, COST_QUERIES, POOL_SAMPLES, RECOMMENDATION_ROWS, RECOMMENDER, TIMER_POLLER } from './optimizer.constants';
+import { BUDGET_COMMANDS, BUDGET_QUERIES, COST_LEDGER, COST_QUERIES, POOL_SAMPLES, PRICE_SHEET, PROVISIONED_CAPACITY, RECOMMENDATION_ROWS, RECOMMENDER, TIMER_POLLER } from './optimizer.constants';
 import { DEFAULT_OVER_PROVISIONING } from './recommendations/domain/over-provisioning';
 import { PostgresPoolSamples, PostgresRecommendationRows } from './recommendations/infrastructure/recommendation-store';
 import { Recommender } from './recommendations/recommender';
@@ -48,5 +48,8 @@ export function optimizerProviders({ platform, config }: ServiceContext<Optimize
     { provide: POOL_SAMPLES, useFactory: () => samples },
     { provide: RECOMMENDATION_ROWS, useFactory: () => recommendationRows },
     { provide: RECOMMENDER, useFactory: () => recommender },
+    { provide: PRICE_SHEET, useFactory: () => sheet },
+    // The pools' metrics reports (kept by the recommendations) are also what idle cost is measured against.
+    { provide: PROVISIONED_CAPACITY, useFactory: () => samples },
   ];
 }

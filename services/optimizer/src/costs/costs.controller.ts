@@ -3,9 +3,11 @@ import { ApiErrors, ApiPathParam, ApiQueryFrom, AuthError, CurrentPrincipal, dat
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { COST_QUERIES } from '../optimizer.constants';
+import { COST_QUERIES, PRICE_SHEET, PROVISIONED_CAPACITY } from '../optimizer.constants';
+import { idleCost } from './domain/attempt-cost';
+import { pricesFor, type PriceSheet } from './domain/price-sheet';
 import { CUSTOMER_COST_SCHEMA, EXECUTION_COST_SCHEMA, POOL_COSTS_SCHEMA } from './costs.openapi';
-import type { CostLedgerRows } from './ports';
+import type { CostLedgerRows, ProvisionedCapacity } from './ports';
 
 const executionIdParam = text().min(1).max(200).describe('execution id');
 const customerIdParam = text().min(1).max(200).describe('customer id');
@@ -22,7 +24,11 @@ const rangeQuery = z
 @ApiBearerAuth()
 @Controller('v1/costs')
 export class CostsController {
-  constructor(@Inject(COST_QUERIES) private readonly costs: CostLedgerRows) {}
+  constructor(
+    @Inject(COST_QUERIES) private readonly costs: CostLedgerRows,
+    @Inject(PROVISIONED_CAPACITY) private readonly capacity: ProvisionedCapacity,
+    @Inject(PRICE_SHEET) private readonly sheet: PriceSheet,
+  ) {}
 
   @Get('executions/:id')
   @ApiOperation({ summary: "What an execution cost so far, attempt by attempt; final once it ended. 404 for unknown ids and for other customers' executions" })
@@ -53,13 +59,25 @@ export class CostsController {
   }
 
   @Get('pools')
-  @ApiOperation({ summary: 'Spend per pool (agent type), optionally within [from, to): ops only (403 for a customer token)' })
+  @ApiOperation({
+    summary: 'Spend per pool (agent type), optionally within [from, to): ops only (403 for a customer token)',
+    description:
+      "With each pool's provisioned cost (its workers' time at the sheet's worker-hour, from its metrics reports, in the whole hours that start in the range) and its idle cost: provisioned less what its attempts were charged, never below zero (OpenCost's idle).",
+  })
   @ApiQueryFrom(rangeQuery)
   @ApiOkResponse({ description: 'Spend per pool', schema: POOL_COSTS_SCHEMA })
   @ApiErrors(400)
   async pools(@CurrentPrincipal() principal: Principal, @Query() query: unknown) {
     if (principal.role !== 'ops') throw new AuthError(403, 'spend per pool is for ops; a customer token reads its own at /v1/costs/customers/{id}');
     const range = parseInput(rangeQuery, query, '(query)');
-    return { currency: this.costs.currency, pools: await this.costs.pools(range) };
+    const [spent, provisioned] = await Promise.all([this.costs.pools(range), this.capacity.workerMs(range)]);
+    const byType = new Map(spent.map((p) => [p.agentType, p]));
+    const agentTypes = [...new Set([...byType.keys(), ...provisioned.keys()])].sort();
+    const pools = agentTypes.map((agentType) => {
+      const { totalMicros, attempts } = byType.get(agentType) ?? { totalMicros: 0, attempts: 0 };
+      const idle = idleCost({ provisionedWorkerMs: provisioned.get(agentType) ?? 0, allocatedMicros: totalMicros }, pricesFor(this.sheet, agentType));
+      return { agentType, totalMicros, attempts, provisionedMicros: idle.provisionedMicros, idleMicros: idle.idleMicros };
+    });
+    return { currency: this.costs.currency, pools };
   }
 }

@@ -53,6 +53,13 @@ export const POOL_COSTS_SCHEMA: SchemaObject = {
   required: ['currency', 'pools'],
   properties: {
     currency: { type: 'string' },
-    pools: { type: 'array', items: { type: 'object', required: ['agentType', 'totalMicros', 'attempts'], properties: { agentType: { type: 'string' }, totalMicros: micros, attempts: { type: 'integer', minimum: 0 } } } },
+    pools: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['agentType', 'totalMicros', 'attempts', 'provisionedMicros', 'idleMicros'],
+        properties: { agentType: { type: 'string' }, totalMicros: micros, attempts: { type: 'integer', minimum: 0 }, provisionedMicros: micros, idleMicros: micros },
+      },
+    },
   },
 };

@@ -38,6 +38,12 @@ export interface PoolCost {
   readonly attempts: number;
 }
 
+/** Worker-time the pools had provisioned, from their metrics reports: what idle cost is measured against. */
+export interface ProvisionedCapacity {
+  /** Provisioned worker-milliseconds per agent type, in the whole hours that start within the range. */
+  workerMs(range: TimeRange): Promise<Map<string, number>>;
+}
+
 export interface TimeRange {
   readonly from?: string;
   readonly to?: string;

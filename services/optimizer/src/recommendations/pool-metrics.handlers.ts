@@ -13,6 +13,6 @@ export class PoolMetricsHandlers {
   @EventPattern('flotilla.pool.PoolMetricsReported')
   async onPoolMetrics(@Payload() event: ConsumedEvent<PoolMetricsReported>): Promise<void> {
     const m = event.envelope.payload;
-    await this.samples.insert(m.agentType, { instanceId: m.instanceId, windowEndedAt: m.windowEndedAt, workers: m.workers, concurrency: m.concurrency, utilization: m.utilization });
+    await this.samples.insert(m.agentType, { instanceId: m.instanceId, windowStartedAt: m.windowStartedAt, windowEndedAt: m.windowEndedAt, workers: m.workers, concurrency: m.concurrency, utilization: m.utilization });
   }
 }

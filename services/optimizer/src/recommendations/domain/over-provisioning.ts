@@ -3,6 +3,8 @@ import { estimateRightSize, type RightSizingPolicy, DEFAULT_RIGHT_SIZING } from 
 /** One pool metrics report of one agent-pool instance: its provisioned workers and slots, and how busy they were. */
 export interface PoolSample {
   readonly instanceId: string;
+  /** When the report's window started; absent for hourly rollups. */
+  readonly windowStartedAt?: number;
   readonly windowEndedAt: number;
   readonly workers: number;
   readonly concurrency: number;

@@ -2,8 +2,9 @@ import type { Pool, PoolClient } from 'pg';
 import type { PoolSample } from '../domain/over-provisioning';
 import type { RecommendationState } from '../domain/recommendation';
 import type { PoolSamples, RecommendationRows } from '../ports';
+import type { ProvisionedCapacity, TimeRange } from '../../costs/ports';
 
-export class PostgresPoolSamples implements PoolSamples {
+export class PostgresPoolSamples implements PoolSamples, ProvisionedCapacity {
   constructor(
     private readonly pool: Pool,
     private readonly schema: string,
@@ -15,11 +16,12 @@ export class PostgresPoolSamples implements PoolSamples {
       `WITH sample AS (
          INSERT INTO ${this.schema}.pool_metric_samples (agent_type, instance_id, window_ended_at, workers, concurrency, utilization) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1
        )
-       INSERT INTO ${this.schema}.pool_hourly_usage (agent_type, instance_id, hour, max_busy, workers, concurrency)
-         SELECT $1, $2, ($3::bigint / 3600000) * 3600000, $6 * $5, $4, $5 FROM sample
+       INSERT INTO ${this.schema}.pool_hourly_usage (agent_type, instance_id, hour, max_busy, workers, concurrency, worker_ms)
+         SELECT $1, $2, ($3::bigint / 3600000) * 3600000, $6 * $5, $4, $5, $4 * GREATEST(0, $3::bigint - $7::bigint) FROM sample
        ON CONFLICT (agent_type, instance_id, hour) DO UPDATE
-         SET max_busy = GREATEST(pool_hourly_usage.max_busy, EXCLUDED.max_busy), workers = EXCLUDED.workers, concurrency = EXCLUDED.concurrency`,
-      [agentType, s.instanceId, s.windowEndedAt, s.workers, s.concurrency, s.utilization],
+         SET max_busy = GREATEST(pool_hourly_usage.max_busy, EXCLUDED.max_busy), workers = EXCLUDED.workers, concurrency = EXCLUDED.concurrency,
+             worker_ms = pool_hourly_usage.worker_ms + EXCLUDED.worker_ms`,
+      [agentType, s.instanceId, s.windowEndedAt, s.workers, s.concurrency, s.utilization, s.windowStartedAt ?? s.windowEndedAt],
     );
   }
 
@@ -41,6 +43,18 @@ export class PostgresPoolSamples implements PoolSamples {
       byType.set(r.agent_type, [...(byType.get(r.agent_type) ?? []), sample]);
     }
     return byType;
+  }
+
+  async workerMs(range: TimeRange): Promise<Map<string, number>> {
+    // Whole hours: an hour counts when it starts within [from, to).
+    const { rows } = await this.pool.query(
+      `SELECT agent_type, sum(worker_ms) AS worker_ms FROM ${this.schema}.pool_hourly_usage
+        WHERE ($1::timestamptz IS NULL OR hour >= (extract(epoch from $1::timestamptz) * 1000)::bigint)
+          AND ($2::timestamptz IS NULL OR hour < (extract(epoch from $2::timestamptz) * 1000)::bigint)
+        GROUP BY agent_type`,
+      [range.from ?? null, range.to ?? null],
+    );
+    return new Map(rows.map((r) => [r.agent_type as string, Number(r.worker_ms)]));
   }
 
   async prune(samplesBefore: number, hoursBefore: number): Promise<void> {
