@@ -181,7 +181,10 @@ describe('optimizer: the cost ledger', () => {
     await waitFor('a first attempt of the run to be costed', async () => (await get(`/v1/costs/customers/${customerId}`)).status === 200, { intervalMs: 20 });
     await flotilla.process('optimizer').kill('SIGKILL');
     expect([...customerOf.keys()].filter(ended).length).toBeLessThan(customerOf.size);
-    await new Promise((resolve) => setTimeout(resolve, 1_000)); // reports keep arriving while it is down
+    // Reports of the run keep arriving while it is down: restart once a few more have.
+    const reportsOfRun = () => [...customerOf.keys()].reduce((n, id) => n + reportsOf(id).length, 0);
+    const atKill = reportsOfRun();
+    await waitFor('more reports of the run while the optimizer is down', () => reportsOfRun() >= atKill + 3, { timeoutMs: 30_000 });
     await flotilla.process('optimizer').start();
     await expectLedgerToAgree(customerOf);
   });

@@ -1,4 +1,4 @@
-import type { RecommendationIssued } from '@flotilla/contracts';
+import type { PoolMetricsReported, RecommendationIssued } from '@flotilla/contracts';
 import { startFlotilla, waitFor, type Flotilla } from '@flotilla/testing';
 import { randomUUID } from 'node:crypto';
 import { EventDriver, type TopicTail } from './support/event-driver';
@@ -13,6 +13,7 @@ describe('optimizer: recommendations from pool metrics', () => {
   let flotilla: Flotilla<'orchestrator' | 'agent-pool' | 'optimizer'>;
   let driver: EventDriver;
   let recommendations: TopicTail<RecommendationIssued>;
+  let metrics: TopicTail<PoolMetricsReported>;
   let ops = '';
 
   beforeAll(async () => {
@@ -28,10 +29,10 @@ describe('optimizer: recommendations from pool metrics', () => {
     });
     driver = new EventDriver(flotilla.namespace);
     await driver.connect();
-    recommendations = await driver.tail<RecommendationIssued>('flotilla.recommendations');
+    [recommendations, metrics] = await Promise.all([driver.tail<RecommendationIssued>('flotilla.recommendations'), driver.tail<PoolMetricsReported>('flotilla.pool-metrics')]);
   });
   afterAll(async () => {
-    await recommendations?.stop();
+    await Promise.all([recommendations?.stop(), metrics?.stop()]);
     await driver?.disconnect();
     await flotilla?.stop();
   });
@@ -86,7 +87,9 @@ describe('optimizer: recommendations from pool metrics', () => {
     expect(dismissed.body).toMatchObject({ status: 'dismissed', dismissedReason: 'a launch next week needs the headroom' });
     await recommendations.caughtUp();
     const issuedBefore = recommendations.of('flotilla.optimizer.RecommendationIssued').length;
-    await new Promise((resolve) => setTimeout(resolve, 1_000)); // more metrics arrive: the advice may change
+    // Later evidence: five more reports of the pool, which may change the advice.
+    const reportsSoFar = metrics.of('flotilla.pool.PoolMetricsReported').length;
+    await waitFor('five more metrics reports', () => metrics.of('flotilla.pool.PoolMetricsReported').length >= reportsSoFar + 5);
     const after = (await post('/v1/recommendations/refresh')).body.items as Item[];
     expect(after.find((r) => r.recommendationId === 'over_provisioned:code_gen')?.status).toBe('dismissed');
     await recommendations.caughtUp();
