@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as avro from 'avsc';
-import { EVENT_SCHEMAS, routeEvent, topicCatalogue, TOPICS, UnroutableEventError, type EventType } from './index';
+import { budgetIdOf, budgetScopeOf, EVENT_SCHEMAS, routeEvent, topicCatalogue, TOPICS, UnroutableEventError, type BudgetScope, type EventType } from './index';
 
 describe('contracts', () => {
   it('generated types and schemas match schemas/*.avsc', () => {
@@ -52,5 +52,20 @@ describe('routing', () => {
   it('carries each event type on one topic only', () => {
     const carried = topicCatalogue().filter((t) => !t.name.startsWith('flotilla.tasks.')).flatMap((t) => t.carries);
     expect(new Set(carried).size).toBe(carried.length);
+  });
+});
+
+describe('budget ids', () => {
+  it.each([
+    ['customer:acme', { kind: 'customer', customerId: 'acme' }],
+    ['customer:a:b', { kind: 'customer', customerId: 'a:b' }],
+    ['pool:code_gen', { kind: 'pool', agentType: 'code_gen' }],
+    ['global', { kind: 'global' }],
+    ['customer:', null],
+    ['team:x', null],
+    ['', null],
+  ])('%p names %p, and back', (budgetId, scope) => {
+    expect(budgetScopeOf(budgetId)).toEqual(scope);
+    if (scope) expect(budgetIdOf(scope as BudgetScope)).toBe(budgetId);
   });
 });

@@ -1,3 +1,4 @@
 export * from './generated/schemas';
 export * from './agent-types';
 export * from './topics';
+export * from './budget-scope';

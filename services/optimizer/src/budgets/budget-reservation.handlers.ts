@@ -1,11 +1,10 @@
-import type { BudgetReservationCommitRequested, BudgetReservationReleaseRequested, BudgetReservationRequested } from '@flotilla/contracts';
+import { budgetScopeOf, type BudgetReservationCommitRequested, type BudgetReservationReleaseRequested, type BudgetReservationRequested } from '@flotilla/contracts';
 import { ValidationError } from '@flotilla/domain';
 import type { ConsumedEvent } from '@flotilla/messaging';
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { BUDGET_COMMANDS } from '../optimizer.constants';
 import type { BudgetCommands } from './budget-commands';
-import { scopeOf } from './domain/budget';
 
 /**
  * The budget guard's side of the scale saga's protocol: reserve, commit, release, each applied once
@@ -21,7 +20,7 @@ export class BudgetReservationHandlers {
   async onRequested(@Payload() event: ConsumedEvent<BudgetReservationRequested>): Promise<void> {
     const r = event.envelope.payload;
     await this.budgets.apply(
-      budgetIdOf(r),
+      namedBudget(r),
       { type: 'Reserve', budgetId: r.budgetId, reservationId: reservationIdOf(r), amountMicros: r.amountMicros, expiresAt: r.expiresAt, now: Date.now() },
       { causationId: event.envelope.eventId, inboxId: event.envelope.eventId },
     );
@@ -30,18 +29,18 @@ export class BudgetReservationHandlers {
   @EventPattern('flotilla.budget.BudgetReservationCommitRequested')
   async onCommitRequested(@Payload() event: ConsumedEvent<BudgetReservationCommitRequested>): Promise<void> {
     const r = event.envelope.payload;
-    await this.budgets.apply(budgetIdOf(r), { type: 'Commit', reservationId: reservationIdOf(r), now: Date.now() }, { causationId: event.envelope.eventId, inboxId: event.envelope.eventId });
+    await this.budgets.apply(namedBudget(r), { type: 'Commit', reservationId: reservationIdOf(r), now: Date.now() }, { causationId: event.envelope.eventId, inboxId: event.envelope.eventId });
   }
 
   @EventPattern('flotilla.budget.BudgetReservationReleaseRequested')
   async onReleaseRequested(@Payload() event: ConsumedEvent<BudgetReservationReleaseRequested>): Promise<void> {
     const r = event.envelope.payload;
-    await this.budgets.apply(budgetIdOf(r), { type: 'Release', reservationId: reservationIdOf(r), now: Date.now() }, { causationId: event.envelope.eventId, inboxId: event.envelope.eventId });
+    await this.budgets.apply(namedBudget(r), { type: 'Release', reservationId: reservationIdOf(r), now: Date.now() }, { causationId: event.envelope.eventId, inboxId: event.envelope.eventId });
   }
 }
 
-function budgetIdOf(request: { readonly budgetId: string }): string {
-  if (!scopeOf(request.budgetId)) throw ValidationError.of('budgetId', `"${request.budgetId}" names no budget: it must be customer:<customerId>, pool:<agentType> or global`);
+function namedBudget(request: { readonly budgetId: string }): string {
+  if (!budgetScopeOf(request.budgetId)) throw ValidationError.of('budgetId', `"${request.budgetId}" names no budget: it must be customer:<customerId>, pool:<agentType> or global`);
   return request.budgetId;
 }
 

@@ -1,12 +1,12 @@
-import { AGENT_TYPES, isAgentType } from '@flotilla/contracts';
+import { AGENT_TYPES, budgetScopeOf, isAgentType } from '@flotilla/contracts';
 import { NotFoundError, ValidationError } from '@flotilla/domain';
-import { ApiErrors, ApiPathParam, AuthError, CurrentPrincipal, parseInput, text, type Principal } from '@flotilla/service-kit';
+import { ApiErrors, ApiPathParam, assertOps, CurrentPrincipal, parseInput, text, type Principal } from '@flotilla/service-kit';
 import { Body, Controller, Get, HttpCode, Inject, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { BUDGET_COMMANDS, BUDGET_QUERIES } from '../optimizer.constants';
 import type { BudgetCommands } from './budget-commands';
-import { AT_EXHAUSTION, DEFAULT_THRESHOLDS, scopeOf, type AtExhaustion } from './domain/budget';
+import { AT_EXHAUSTION, DEFAULT_THRESHOLDS, type AtExhaustion } from './domain/budget';
 import { budgetView } from './domain/budget-view';
 import type { BudgetRows } from './ports';
 import { BUDGET_LIST_SCHEMA, BUDGET_SCHEMA } from './budgets.openapi';
@@ -35,7 +35,7 @@ const budgetBody = z
 /** The scope a budget id names, refused with the field when it names none. */
 function parseBudgetId(raw: string): string {
   const budgetId = parseInput(budgetIdParam, raw, 'budgetId');
-  const scope = scopeOf(budgetId);
+  const scope = budgetScopeOf(budgetId);
   // The pattern above already holds both; kept so that a change to one of them cannot let a bad id through.
   if (!scope || (scope.kind === 'pool' && !isAgentType(scope.agentType))) throw ValidationError.of('budgetId', 'must be customer:<customerId>, pool:<agentType> or global');
   return budgetId;
@@ -76,7 +76,7 @@ export class BudgetsController {
   @ApiOkResponse({ description: 'The budget as it is now', schema: BUDGET_SCHEMA })
   @ApiErrors(400)
   async put(@CurrentPrincipal() principal: Principal, @Param('budgetId') idParam: string, @Body() body: unknown) {
-    if (principal.role !== 'ops') throw new AuthError(403, 'budgets are set by ops');
+    assertOps(principal, 'setting a budget');
     const budgetId = parseBudgetId(idParam);
     const b = parseInput(budgetBody, body);
     const now = Date.now();

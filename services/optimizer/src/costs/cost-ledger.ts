@@ -1,4 +1,4 @@
-import type { CostRecorded } from '@flotilla/contracts';
+import { budgetIdOf, type CostRecorded } from '@flotilla/contracts';
 import { CommandBatcher, type CommandResult } from '@flotilla/event-store';
 import { Counter } from '@flotilla/observability';
 import type { Platform } from '@flotilla/service-kit';
@@ -37,7 +37,7 @@ export class CostLedger {
         await this.budgets.within(
           client,
           recorded.flatMap(({ cost, traceparent }) =>
-            [`customer:${cost.customerId}`, `pool:${cost.agentType}`, 'global'].map((budgetId) => ({
+            [budgetIdOf({ kind: 'customer', customerId: cost.customerId }), budgetIdOf({ kind: 'pool', agentType: cost.agentType }), budgetIdOf({ kind: 'global' })].map((budgetId) => ({
               budgetId,
               command: { type: 'RecordSpend' as const, costId: cost.costId, amountMicros: cost.breakdown.totalMicros, at: cost.endedAt, now },
               causationId: null,

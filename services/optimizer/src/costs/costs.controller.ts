@@ -1,5 +1,5 @@
 import { NotFoundError } from '@flotilla/domain';
-import { ApiErrors, ApiPathParam, ApiQueryFrom, AuthError, CurrentPrincipal, dateTime, parseInput, text, type Principal } from '@flotilla/service-kit';
+import { ApiErrors, ApiPathParam, ApiQueryFrom, assertMayActFor, assertOps, CurrentPrincipal, dateTime, parseInput, text, type Principal } from '@flotilla/service-kit';
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
@@ -51,7 +51,7 @@ export class CostsController {
   @ApiErrors(400, { status: 404, description: 'No costed attempt of this customer in the range' })
   async customer(@CurrentPrincipal() principal: Principal, @Param('id') idParam: string, @Query() query: unknown) {
     const id = parseInput(customerIdParam, idParam, 'id');
-    if (principal.role !== 'ops' && principal.customerId !== id) throw new AuthError(403, `a customer token may only read customer ${principal.customerId}`);
+    assertMayActFor(principal, id);
     const range = parseInput(rangeQuery, query, '(query)');
     const cost = await this.costs.customer(id, range);
     if (!cost) throw new NotFoundError('customer cost', id, `customer ${id} has no costed attempt in this range`);
@@ -68,7 +68,7 @@ export class CostsController {
   @ApiOkResponse({ description: 'Spend per pool', schema: POOL_COSTS_SCHEMA })
   @ApiErrors(400)
   async pools(@CurrentPrincipal() principal: Principal, @Query() query: unknown) {
-    if (principal.role !== 'ops') throw new AuthError(403, 'spend per pool is for ops; a customer token reads its own at /v1/costs/customers/{id}');
+    assertOps(principal, 'spend per pool');
     const range = parseInput(rangeQuery, query, '(query)');
     const [spent, provisioned] = await Promise.all([this.costs.pools(range), this.capacity.workerMs(range)]);
     const byType = new Map(spent.map((p) => [p.agentType, p]));

@@ -1,5 +1,5 @@
 import { NotFoundError } from '@flotilla/domain';
-import { ApiErrors, ApiPathParam, AuthError, CurrentPrincipal, parseInput, text, type Principal } from '@flotilla/service-kit';
+import { ApiErrors, ApiPathParam, assertOps, CurrentPrincipal, parseInput, text, type Principal } from '@flotilla/service-kit';
 import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
@@ -50,10 +50,6 @@ function view(state: RecommendationState) {
   };
 }
 
-const opsOnly = (principal: Principal) => {
-  if (principal.role !== 'ops') throw new AuthError(403, 'recommendations are for ops');
-};
-
 /** Recommendations about the pools, with their evidence and estimated saving (ops only). */
 @ApiTags('recommendations')
 @ApiBearerAuth()
@@ -68,7 +64,7 @@ export class RecommendationsController {
   @ApiOperation({ summary: 'Every recommendation, largest estimated saving first, open and dismissed (ops only)' })
   @ApiOkResponse({ description: 'The recommendations', schema: LIST_SCHEMA })
   async list(@CurrentPrincipal() principal: Principal) {
-    opsOnly(principal);
+    assertOps(principal, 'recommendations');
     return { items: (await this.rows.list()).flatMap((s) => view(s) ?? []) };
   }
 
@@ -77,7 +73,7 @@ export class RecommendationsController {
   @ApiOperation({ summary: 'Recompute the recommendations now from the metrics so far, and answer them (ops only)' })
   @ApiOkResponse({ description: 'The recommendations after the recomputation', schema: LIST_SCHEMA })
   async refresh(@CurrentPrincipal() principal: Principal) {
-    opsOnly(principal);
+    assertOps(principal, 'recommendations');
     return { items: (await this.recommender.refresh()).flatMap((s) => view(s) ?? []) };
   }
 
@@ -89,7 +85,7 @@ export class RecommendationsController {
   @ApiOkResponse({ description: 'The dismissed recommendation', schema: RECOMMENDATION_SCHEMA })
   @ApiErrors(400, { status: 404, description: 'No such recommendation' })
   async dismiss(@CurrentPrincipal() principal: Principal, @Param('id') idRaw: string, @Body() body: unknown) {
-    opsOnly(principal);
+    assertOps(principal, 'recommendations');
     const id = parseInput(idParam, idRaw, 'id');
     const { reason } = parseInput(dismissBody, body);
     const current = await this.rows.get(id);

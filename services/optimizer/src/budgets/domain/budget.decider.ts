@@ -1,6 +1,6 @@
-import type { AlertRaised, BudgetDefined, BudgetReservationCommitted, BudgetReservationDenied, BudgetReservationReleased, BudgetReserved, BudgetThresholdCrossed } from '@flotilla/contracts';
+import { budgetScopeOf, type AlertRaised, type BudgetDefined, type BudgetReservationCommitted, type BudgetReservationDenied, type BudgetReservationReleased, type BudgetReserved, type BudgetThresholdCrossed } from '@flotilla/contracts';
 import { assertNever, type Decider, type DomainEvent } from '@flotilla/domain';
-import { availableMicros, newlyCrossed, scopeOf, type BudgetDefinition, type BudgetState, type Reservation } from './budget';
+import { availableMicros, newlyCrossed, type BudgetDefinition, type BudgetState, type Reservation } from './budget';
 import { periodAt } from './budget-period';
 
 export type BudgetCommand =
@@ -105,7 +105,7 @@ function denied(command: Extract<BudgetCommand, { type: 'Reserve' }>, budgetId: 
 function crossings(state: Active, spentMicros: number, periodKey: string, now: number): BudgetEvent[] {
   const { budgetId, amountMicros, atExhaustion, period } = state.definition;
   const periodEnd = periodAt(period, now).end;
-  const scope = scopeOf(budgetId);
+  const scope = budgetScopeOf(budgetId);
   return newlyCrossed(state.definition, spentMicros, state.crossed).flatMap((threshold): BudgetEvent[] => [
     { type: 'flotilla.budget.BudgetThresholdCrossed', data: { budgetId, threshold, periodKey, periodEnd, spentMicros, amountMicros, atExhaustion, crossedAt: now } },
     {

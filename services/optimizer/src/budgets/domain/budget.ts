@@ -11,31 +11,13 @@ import type { BudgetPeriodKind } from './budget-period';
  *       │            └───────▶ expired     (nobody came back before expiresAt: released by a timer)
  *       └──▶ denied (amount above what is available; says how much is)
  *
- * available = amount − spent − Σ reserved. Commands on one budget are applied one at a time on its
- * stream (optimistic concurrency), so two reservations decided together can never both take the
- * same money: the second is decided on a state that holds the first.
+ * available = amount − spent − Σ reserved. Commands on one budget are decided one at a time on its
+ * row, locked for the transaction (see BudgetCommands), so two reservations can never both take the
+ * same money: the second is decided on a state that holds the first. Budgets are named by their scope
+ * (`budgetId`, see BudgetScope in the contracts).
  */
-/** Whose money a budget is: a customer's, a pool's (agent type), or the whole platform's. */
-export type BudgetScope = { readonly kind: 'customer'; readonly customerId: string } | { readonly kind: 'pool'; readonly agentType: string } | { readonly kind: 'global' };
-
 export type AtExhaustion = 'alert' | 'hold_executions' | 'deny_scale_ups';
 export const AT_EXHAUSTION: readonly AtExhaustion[] = ['alert', 'hold_executions', 'deny_scale_ups'];
-
-/** A budget is named by its scope: `customer:<customerId>`, `pool:<agentType>` or `global`; one per scope. */
-export function budgetIdOf(scope: BudgetScope): string {
-  return scope.kind === 'customer' ? `customer:${scope.customerId}` : scope.kind === 'pool' ? `pool:${scope.agentType}` : 'global';
-}
-
-/** The scope a budget id names, or null when it names none. */
-export function scopeOf(budgetId: string): BudgetScope | null {
-  if (budgetId === 'global') return { kind: 'global' };
-  const [kind, ...rest] = budgetId.split(':');
-  const id = rest.join(':');
-  if (id === '') return null;
-  if (kind === 'customer') return { kind: 'customer', customerId: id };
-  if (kind === 'pool') return { kind: 'pool', agentType: id };
-  return null;
-}
 
 export interface BudgetDefinition {
   readonly budgetId: string;

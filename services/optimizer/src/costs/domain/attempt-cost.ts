@@ -1,24 +1,15 @@
+import type { CostBreakdown as PublishedBreakdown, ResourceUsage } from '@flotilla/contracts';
 import type { Prices } from './price-sheet';
 
 /** What an attempt used, as the agent pool measured it (TaskCompleted and TaskFailed carry it). */
-export interface MeasuredUsage {
-  readonly cpuTimeMs: number;
-  readonly peakRssBytes: number;
-  readonly wallTimeMs: number;
-}
+export type MeasuredUsage = ResourceUsage;
 
-/** One attempt's cost, each part rounded to the micro-unit on its own so that the parts add up to the total. */
-export interface CostBreakdown {
-  readonly cpuMicros: number;
-  readonly memoryMicros: number;
-  readonly fixedMicros: number;
-  readonly unitsMicros: number;
-  readonly totalMicros: number;
-  /** Core-milliseconds charged: max(requested cores × wall time, CPU time). */
-  readonly cpuCoreMs: number;
-  /** GiB-milliseconds charged: max(requested GiB, peak RSS) × wall time. */
-  readonly memoryGbMs: number;
-  /** Whether the request or the usage set each charge: the evidence behind right-sizing. */
+/**
+ * One attempt's cost as CostRecorded publishes it (each part rounded to the micro-unit on its own, so
+ * that the parts add up to the total), with the basis of each charge narrowed: whether the request or
+ * the usage set it is the evidence behind right-sizing.
+ */
+export interface CostBreakdown extends Omit<PublishedBreakdown, 'cpuBasis' | 'memoryBasis'> {
   readonly cpuBasis: 'requested' | 'used';
   readonly memoryBasis: 'requested' | 'used';
 }

@@ -1,4 +1,4 @@
-import type { BudgetDefined, BudgetThresholdCrossed } from '@flotilla/contracts';
+import { budgetScopeOf, type BudgetDefined, type BudgetThresholdCrossed } from '@flotilla/contracts';
 
 /**
  * A customer whose budget is exhausted, and says `hold_executions` for that case, has its new
@@ -13,12 +13,11 @@ export interface BudgetHoldChange {
   readonly reason: string;
 }
 
-const CUSTOMER = 'customer:';
-
 export function budgetHoldChange(event: { readonly type: 'flotilla.budget.BudgetThresholdCrossed'; readonly data: BudgetThresholdCrossed } | { readonly type: 'flotilla.budget.BudgetDefined'; readonly data: BudgetDefined }): BudgetHoldChange | null {
   const { budgetId } = event.data;
-  if (!budgetId.startsWith(CUSTOMER)) return null;
-  const customerId = budgetId.slice(CUSTOMER.length);
+  const scope = budgetScopeOf(budgetId);
+  if (scope?.kind !== 'customer') return null;
+  const { customerId } = scope;
   if (event.type === 'flotilla.budget.BudgetThresholdCrossed') {
     const { threshold, atExhaustion, periodEnd, periodKey } = event.data;
     if (threshold < 100 || atExhaustion !== 'hold_executions') return null;
