@@ -56,7 +56,11 @@ export function overProvisioning(agentType: string, samples: readonly PoolSample
   if (efficiency >= policy.utilizationBelow) return null;
 
   const byInstance = new Map<string, PoolSample[]>();
-  for (const s of inWindow) byInstance.set(s.instanceId, [...(byInstance.get(s.instanceId) ?? []), s]);
+  for (const s of inWindow) {
+    const reports = byInstance.get(s.instanceId);
+    if (reports) reports.push(s);
+    else byInstance.set(s.instanceId, [s]);
+  }
   let currentWorkers = 0;
   let recommendedWorkers = 0;
   let confidence = 1;

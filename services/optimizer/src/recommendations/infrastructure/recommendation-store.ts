@@ -30,7 +30,7 @@ export class PostgresPoolSamples implements PoolSamples, ProvisionedCapacity {
     const byType = new Map<string, PoolSample[]>();
     for (const r of rows) {
       const sample: PoolSample = { instanceId: r.instance_id, windowEndedAt: Number(r.hour) + 1, workers: r.workers, concurrency: r.concurrency, utilization: r.concurrency > 0 ? Number(r.max_busy) / r.concurrency : 0 };
-      byType.set(r.agent_type, [...(byType.get(r.agent_type) ?? []), sample]);
+      appendTo(byType, r.agent_type, sample);
     }
     return byType;
   }
@@ -40,7 +40,7 @@ export class PostgresPoolSamples implements PoolSamples, ProvisionedCapacity {
     const byType = new Map<string, PoolSample[]>();
     for (const r of rows) {
       const sample: PoolSample = { instanceId: r.instance_id, windowEndedAt: Number(r.window_ended_at), workers: r.workers, concurrency: r.concurrency, utilization: Number(r.utilization) };
-      byType.set(r.agent_type, [...(byType.get(r.agent_type) ?? []), sample]);
+      appendTo(byType, r.agent_type, sample);
     }
     return byType;
   }
@@ -86,4 +86,11 @@ export class PostgresRecommendationRows implements RecommendationRows {
     const { rows } = await this.pool.query(`SELECT state FROM ${this.schema}.recommendations WHERE recommendation_id = $1`, [recommendationId]);
     return rows[0] ? (rows[0].state as RecommendationState) : null;
   }
+}
+
+/** Appends in place: a window holds hundreds of reports per pool, and copying the list for each would be quadratic. */
+function appendTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
