@@ -124,8 +124,8 @@ export const TOPICS = {
     retentionMs: RETENTION_MS.audit,
     compacted: false,
     key: 'executionId',
-    carries: ['flotilla.cost.CostRecorded'],
-    description: "CostRecorded: each task attempt's cost, once, from the optimizer's ledger",
+    carries: ['flotilla.cost.CostRecorded', 'flotilla.cost.ExecutionCostFinalized'],
+    description: "CostRecorded: each task attempt's cost, once, from the optimizer's ledger; ExecutionCostFinalized: an execution's total once it ended and all its attempts were costed",
   },
   budgets: {
     name: 'flotilla.budgets',

@@ -226,6 +226,25 @@ export interface CostRecorded {
   readonly recordedAt: number;
 }
 
+/** An execution's final cost, published once by the optimizer after the execution ended and every attempt it started was costed (or, failing that, when the grace period after its end ran out: missingAttempts then says how many never reported). */
+export interface ExecutionCostFinalized {
+  readonly executionId: string;
+  readonly customerId: string;
+  /** how the execution ended: completed, failed or cancelled */
+  readonly outcome: string;
+  /** task attempts costed */
+  readonly attempts: number;
+  /** attempts started that were never costed; 0 unless the grace period ran out */
+  readonly missingAttempts: number;
+  /** the sum of the execution's CostRecorded totals */
+  readonly totalMicros: number;
+  readonly currency: string;
+  /** epoch milliseconds: when the execution ended */
+  readonly endedAt: number;
+  /** epoch milliseconds */
+  readonly finalizedAt: number;
+}
+
 export interface ExecutionAccepted {
   readonly executionId: string;
   readonly customerId: string;
@@ -572,6 +591,7 @@ export interface EventPayloads {
   'flotilla.budget.BudgetReserved': BudgetReserved;
   'flotilla.budget.BudgetThresholdCrossed': BudgetThresholdCrossed;
   'flotilla.cost.CostRecorded': CostRecorded;
+  'flotilla.cost.ExecutionCostFinalized': ExecutionCostFinalized;
   'flotilla.execution.ExecutionAccepted': ExecutionAccepted;
   'flotilla.execution.ExecutionAdmitted': ExecutionAdmitted;
   'flotilla.execution.ExecutionCancelled': ExecutionCancelled;
@@ -620,6 +640,7 @@ export const EVENT_SCHEMAS: Readonly<Record<EventType, object>> = {
   'flotilla.budget.BudgetReserved': {"type":"record","name":"BudgetReserved","namespace":"flotilla.budget","doc":"The money is held for the reservation until it is committed, released or expires.","fields":[{"name":"budgetId","type":"string","doc":"the budget's scope: customer:<customerId>, pool:<agentType> or global"},{"name":"reservationId","type":"string"},{"name":"amountMicros","type":"long"},{"name":"expiresAt","type":"long"},{"name":"periodKey","type":"string"},{"name":"availableMicros","type":"long","doc":"what is left after it"},{"name":"reservedAt","type":"long"}]},
   'flotilla.budget.BudgetThresholdCrossed': {"type":"record","name":"BudgetThresholdCrossed","namespace":"flotilla.budget","doc":"Spend in the current period reached a threshold of the budget: once per threshold and period.","fields":[{"name":"budgetId","type":"string","doc":"the budget's scope: customer:<customerId>, pool:<agentType> or global"},{"name":"threshold","type":"int","doc":"percent"},{"name":"periodKey","type":"string","doc":"2026-11-27, 2026-W48 or 2026-11"},{"name":"periodEnd","type":"long","doc":"epoch milliseconds: when the period, and any hold it causes, ends"},{"name":"spentMicros","type":"long"},{"name":"amountMicros","type":"long"},{"name":"atExhaustion","type":"string"},{"name":"crossedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.cost.CostRecorded': {"type":"record","name":"CostRecorded","namespace":"flotilla.cost","doc":"What one task attempt cost, recorded exactly once per attempt by the optimizer when the attempt ends (retried attempts each have their own).","fields":[{"name":"costId","type":"string","doc":"executionId/taskId/attempt"},{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"outcome","type":"string","doc":"completed or failed"},{"name":"currency","type":"string"},{"name":"breakdown","type":{"type":"record","name":"CostBreakdown","namespace":"flotilla.cost","doc":"One attempt's cost in integer micro-units of the price sheet's currency; the parts add up to totalMicros.","fields":[{"name":"cpuMicros","type":"long"},{"name":"memoryMicros","type":"long"},{"name":"fixedMicros","type":"long","doc":"the price per attempt"},{"name":"unitsMicros","type":"long","doc":"units the task reported (e.g. tokens) at their prices"},{"name":"totalMicros","type":"long"},{"name":"cpuCoreMs","type":"double","doc":"core-milliseconds charged: max(requested cores x wall time, CPU time)"},{"name":"memoryGbMs","type":"double","doc":"GiB-milliseconds charged: max(requested GiB, peak RSS) x wall time"},{"name":"cpuBasis","type":"string","doc":"requested or used: which one set the CPU charge"},{"name":"memoryBasis","type":"string","doc":"requested or used: which one set the memory charge"}]}},{"name":"usage","type":{"type":"record","name":"ResourceUsage","namespace":"flotilla.task","fields":[{"name":"cpuTimeMs","type":"double"},{"name":"peakRssBytes","type":"long"},{"name":"wallTimeMs","type":"double"}]}},{"name":"endedAt","type":"long","doc":"epoch milliseconds: when the attempt ended, which sets the hour and budget period it counts in"},{"name":"recordedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.cost.ExecutionCostFinalized': {"type":"record","name":"ExecutionCostFinalized","namespace":"flotilla.cost","doc":"An execution's final cost, published once by the optimizer after the execution ended and every attempt it started was costed (or, failing that, when the grace period after its end ran out: missingAttempts then says how many never reported).","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"outcome","type":"string","doc":"how the execution ended: completed, failed or cancelled"},{"name":"attempts","type":"int","doc":"task attempts costed"},{"name":"missingAttempts","type":"int","doc":"attempts started that were never costed; 0 unless the grace period ran out"},{"name":"totalMicros","type":"long","doc":"the sum of the execution's CostRecorded totals"},{"name":"currency","type":"string"},{"name":"endedAt","type":"long","doc":"epoch milliseconds: when the execution ended"},{"name":"finalizedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.ExecutionAccepted': {"type":"record","name":"ExecutionAccepted","namespace":"flotilla.execution","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"kind","type":"string"},{"name":"tasks","type":{"type":"array","items":{"type":"record","name":"TaskSpec","namespace":"flotilla.execution","doc":"One task of an execution's workflow: the agent type that runs it and the tasks it waits for.","fields":[{"name":"taskId","type":"string"},{"name":"agentType","type":"string","doc":"Validated by the orchestrator, not by the schema, so an unknown type becomes ExecutionRejected rather than an undecodable record."},{"name":"dependsOn","type":{"type":"array","items":"string"},"default":[]},{"name":"input","type":{"type":"map","values":"string"},"default":{}}]}}},{"name":"acceptedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.ExecutionAdmitted': {"type":"record","name":"ExecutionAdmitted","namespace":"flotilla.execution","doc":"Admission gave the execution one of the global slots; its root tasks are dispatched with it.","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"effectivePriority","type":"double","doc":"base priority plus aging at the moment of admission"},{"name":"waitedMs","type":"long"},{"name":"probe","type":"boolean","default":false,"doc":"admitted as the half-open circuit's single probe"},{"name":"admittedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.ExecutionCancelled': {"type":"record","name":"ExecutionCancelled","namespace":"flotilla.execution","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"reason","type":"string"},{"name":"cancelledAt","type":"long","doc":"epoch milliseconds"}]},
