@@ -8,10 +8,11 @@ import { token } from './support/tokens';
  * Budgets through the optimizer's public interfaces: set over HTTP, spent by task reports the test
  * publishes as an agent pool would (the usage in each is chosen so that its cost is known exactly),
  * thresholds and alerts read on Kafka, and the reservation protocol driven with commands on
- * flotilla.budget-commands, as the scale saga will.
+ * flotilla.budget-commands, as the scale saga will. The projection's budget read model must come to
+ * the same spend, reservations and crossings from the events alone.
  */
 describe('optimizer: budgets and the budget guard', () => {
-  let flotilla: Flotilla<'optimizer'>;
+  let flotilla: Flotilla<'optimizer' | 'projection'>;
   let driver: EventDriver;
   let budgets: TopicTail<Record<string, unknown>>;
   let alerts: TopicTail<AlertRaised>;
@@ -19,7 +20,7 @@ describe('optimizer: budgets and the budget guard', () => {
 
   beforeAll(async () => {
     ops = await token({ role: 'ops' });
-    flotilla = await startFlotilla({ namespacePrefix: 'budget', services: ['optimizer'] });
+    flotilla = await startFlotilla({ namespacePrefix: 'budget', services: ['optimizer', 'projection'] });
     driver = new EventDriver(flotilla.namespace);
     await driver.connect();
     [budgets, alerts] = await Promise.all([driver.tail('flotilla.budgets'), driver.tail<AlertRaised>('flotilla.alerts')]);
@@ -30,14 +31,15 @@ describe('optimizer: budgets and the budget guard', () => {
     await flotilla?.stop();
   });
 
-  const http = async (method: string, url: string, body?: unknown, bearer = ops) => {
-    const response = await fetch(`${flotilla.url('optimizer')}${url}`, {
+  const http = async (method: string, url: string, body?: unknown, bearer = ops, service: 'optimizer' | 'projection' = 'optimizer') => {
+    const response = await fetch(`${flotilla.url(service)}${url}`, {
       method,
       headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
+  const readModel = (url: string, bearer = ops) => http('GET', url, undefined, bearer, 'projection');
 
   /**
    * A report whose cost is exactly `micros` on the default sheet: CPU time only (72 core-ms cost 1 µ
@@ -81,6 +83,18 @@ describe('optimizer: budgets and the budget guard', () => {
     expect((await http('GET', '/v1/budgets/customer:someone-else', undefined, customer)).status).toBe(404);
     expect(((await http('GET', '/v1/budgets', undefined, customer)).body.items as unknown[]).length).toBe(1);
     expect((await http('PUT', `/v1/budgets/${budgetId}`, { period: 'monthly', amountMicros: 5 }, customer)).status).toBe(403);
+
+    // The read model: the same spend and crossings from the events, the customer's costs summed, and the same tenancy.
+    await waitFor('the read model to count the spend', async () => (await readModel(`/v1/budgets/${budgetId}`)).body.spentMicros === 1_510);
+    await waitFor('the read model to see the crossings', async () => ((await readModel(`/v1/budgets/${budgetId}`)).body.crossed as number[]).length === 3);
+    expect((await readModel(`/v1/budgets/${budgetId}`)).body).toMatchObject({ scope: 'customer', customerId, amountMicros: 1_000, spentMicros: 1_510, availableMicros: 0, percentUsed: 151, crossed: [75, 90, 100], level: 'exhausted', atExhaustion: 'hold_executions' });
+    expect((await readModel(`/v1/costs?groupBy=customer,pool&customerId=${customerId}`)).body).toMatchObject({ totals: [{ attempts: 5, totalMicros: 1_510 }], rows: [{ customerId, agentType: 'analysis', attempts: 5, totalMicros: 1_510 }] });
+    expect((await readModel(`/v1/budgets/${budgetId}`, customer)).status).toBe(200);
+    expect((await readModel('/v1/budgets/customer:someone-else', customer)).status).toBe(404);
+    expect((await readModel('/v1/budgets/pool:analysis', customer)).status).toBe(404);
+    expect(((await readModel('/v1/budgets', customer)).body.items as { budgetId: string }[]).map((b) => b.budgetId)).toEqual([budgetId]);
+    expect((await readModel('/v1/costs?customerId=someone-else', customer)).status).toBe(403);
+    expect((await readModel('/v1/recommendations', customer)).status).toBe(403);
   });
 
   it('refuses a bad budget with the field named', async () => {
@@ -134,6 +148,12 @@ describe('optimizer: budgets and the budget guard', () => {
       budgets.events.find((e) => e.type === 'flotilla.budget.BudgetReservationReleased' && (e.payload as { reservationId: string; reason: string }).reservationId === expiring && (e.payload as { reason: string }).reason === 'expired'),
     );
     expect((await http('GET', `/v1/budgets/${budgetId}`)).body).toMatchObject({ reservedMicros: 0, availableMicros: 6_000 });
+
+    // The read model holds the same: the commit spent, the release and the expiry freed.
+    await waitFor('the read model to see the expiry', async () => {
+      const b = (await readModel(`/v1/budgets/${budgetId}`)).body;
+      return b.spentMicros === 4_000 && b.reservedMicros === 0 && b.availableMicros === 6_000;
+    });
   });
 
   it('denies a reservation against a budget nobody set, and dead-letters one that names no budget', async () => {

@@ -2,3 +2,4 @@ export * from './generated/schemas';
 export * from './agent-types';
 export * from './topics';
 export * from './budget-scope';
+export * from './budget-period';

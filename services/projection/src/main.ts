@@ -1,5 +1,6 @@
 import { telemetry } from './instrumentation';
 import { defineService } from '@flotilla/service-kit';
+import { CostsController } from './costs/costs.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { StreamController } from './live-stream/stream.controller';
 import { projectionConfig } from './projection.config';
@@ -16,10 +17,10 @@ void defineService(telemetry, {
   migrationsDir: MIGRATIONS_DIR,
   // In offset order per partition: the projection's checkpoints (last offset applied) rely on it.
   consumers: [{ name: 'read-models', topics: READ_MODEL_TOPICS, ordering: 'partition' }],
-  controllers: [ReadModelHandlers, ReadModelsController, StreamController, DashboardController, RebuildController, TracesController],
+  controllers: [ReadModelHandlers, ReadModelsController, CostsController, StreamController, DashboardController, RebuildController, TracesController],
   providers: projectionProviders,
   openApi: {
     title: 'Flotilla query API',
-    description: 'Read models of executions, customers, alerts and SLA violations; a live stream of their changes; the trace of each execution, from Jaeger. Bearer JWT: role ops sees all, role customer its own data.',
+    description: 'Read models of executions, customers, alerts and SLA violations, costs, budgets and recommendations; a live stream of their changes; the trace of each execution, from Jaeger. Bearer JWT: role ops sees all, role customer its own data.',
   },
 });

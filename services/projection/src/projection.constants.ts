@@ -6,3 +6,4 @@ export const READ_MODEL_CHANGES = Symbol('READ_MODEL_CHANGES');
 export const LIVE_PROJECTOR = Symbol('LIVE_PROJECTOR');
 /** `RebuildService` (application/rebuild.service.ts): start() and progress() of a read-model rebuild. */
 export const REBUILD_SERVICE = Symbol('REBUILD_SERVICE');
+export const COST_QUERIES = Symbol('COST_QUERIES');

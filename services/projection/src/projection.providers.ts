@@ -4,8 +4,9 @@ import type { Provider } from '@nestjs/common';
 import Redis from 'ioredis';
 import * as path from 'node:path';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { PostgresCostQueries } from './costs/infrastructure/cost.queries';
 import { ChangeFeed } from './live-stream/change-feed';
-import { LIVE_PROJECTOR, READ_MODEL_CHANGES, READ_MODEL_QUERIES, REBUILD_SERVICE } from './projection.constants';
+import { COST_QUERIES, LIVE_PROJECTOR, READ_MODEL_CHANGES, READ_MODEL_QUERIES, REBUILD_SERVICE } from './projection.constants';
 import type { ProjectionConfig } from './projection.config';
 import { CachedReadModelQueries } from './read-models/infrastructure/cached-queries';
 import { Projector } from './read-models/infrastructure/projector';
@@ -17,7 +18,7 @@ import { JaegerTraces } from './traces/infrastructure/jaeger-traces';
 import { EXECUTION_TRACES } from './traces/traces.constants';
 
 /** Every topic the read models are built from. */
-export const READ_MODEL_TOPICS = [TOPICS.executions, TOPICS.taskEvents, TOPICS.alerts, TOPICS.admission, TOPICS.costs];
+export const READ_MODEL_TOPICS = [TOPICS.executions, TOPICS.taskEvents, TOPICS.alerts, TOPICS.admission, TOPICS.costs, TOPICS.budgets, TOPICS.recommendations];
 
 export const MIGRATIONS_DIR = path.resolve(__dirname, '../migrations');
 
@@ -30,6 +31,7 @@ export function projectionProviders({ platform, config }: ServiceContext<Project
   const feed = new ChangeFeed();
   const database = new PostgresReadModelQueries(platform.pool, platform.store.schema, config.ADMISSION_CAPACITY);
   const queries = config.READ_CACHE_TTL_MS > 0 ? new CachedReadModelQueries(database, redis, `${prefix}:projection`, feed, config.READ_CACHE_TTL_MS) : database;
+  const costs = new PostgresCostQueries(platform.pool, platform.store.schema);
   const live = new Projector(platform.pool, platform.store.schema, feed);
   const topics = READ_MODEL_TOPICS.map((t) => platform.topic(t.name));
   const generations = new PostgresGenerations(platform.pool, MIGRATIONS_DIR);
@@ -41,6 +43,7 @@ export function projectionProviders({ platform, config }: ServiceContext<Project
       { provide: LIVE_PROJECTOR, useFactory: () => live },
       { provide: REBUILD_SERVICE, useFactory: () => rebuild },
       { provide: READ_MODEL_QUERIES, useFactory: () => queries },
+      { provide: COST_QUERIES, useFactory: () => costs },
       { provide: READ_MODEL_CHANGES, useFactory: () => feed },
       { provide: RATE_LIMITER, useFactory: () => limiter },
       { provide: EXECUTION_TRACES, useFactory: () => traces },

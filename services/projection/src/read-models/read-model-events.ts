@@ -1,4 +1,4 @@
-import type { AlertRaised, EventPayloads, EventType, ExecutionQueued, SlaViolated } from '@flotilla/contracts';
+import type { AlertRaised, BudgetDefined, BudgetThresholdCrossed, CostRecorded, EventPayloads, EventType, ExecutionCostFinalized, ExecutionQueued, RecommendationDismissed, RecommendationIssued, SlaViolated } from '@flotilla/contracts';
 import type { Transaction } from '@flotilla/event-store';
 import type { ConsumedEvent, EventEnvelope } from '@flotilla/messaging';
 import type { ExecutionViewStatus, TaskView } from './domain/execution-view';
@@ -35,11 +35,34 @@ export interface ReadSideWriter {
   capacity(tx: Transaction, capacity: number, at: number): Promise<void>;
 }
 
+/** A reservation's state as its budget's events say it; a settled one stays settled. */
+export interface ReservationChange {
+  readonly reservationId: string;
+  readonly budgetId: string;
+  readonly amountMicros: number;
+  readonly status: 'reserved' | 'committed' | 'released' | 'expired';
+  /** The period it counts in; unknown ('' kept as it was) for a release. */
+  readonly periodKey?: string;
+  readonly at: number;
+}
+
+/** Writes to the cost read models: attempts' costs, executions' final costs, budgets, recommendations. */
+export interface CostsWriter {
+  attemptCost(tx: Transaction, e: CostRecorded): Promise<void>;
+  executionCostFinalized(tx: Transaction, e: ExecutionCostFinalized): Promise<void>;
+  budgetDefined(tx: Transaction, e: BudgetDefined): Promise<void>;
+  reservation(tx: Transaction, change: ReservationChange): Promise<void>;
+  thresholdCrossed(tx: Transaction, e: BudgetThresholdCrossed): Promise<void>;
+  recommendationIssued(tx: Transaction, e: RecommendationIssued): Promise<void>;
+  recommendationDismissed(tx: Transaction, e: RecommendationDismissed): Promise<void>;
+}
+
 /** The writers of one generation of the read models (the live tables, or a rebuild's). */
 export interface GenerationTables {
   readonly schema: string;
   readonly executions: ExecutionsWriter;
   readonly readSide: ReadSideWriter;
+  readonly costs: CostsWriter;
 }
 
 export type ReadModelChangeOf = (tx: Transaction, tables: GenerationTables) => Promise<void>;
@@ -92,7 +115,21 @@ export const READ_MODEL_EVENTS: Projections = {
     t.executions.updateTask(c, e.executionId, e.taskId, { status: 'completed', attempt: e.attempt, finishedAt: iso(e.completedAt), usage: e.usage, reason: null }, e.completedAt),
   'flotilla.task.TaskFailed': (e) => (c, t) =>
     t.executions.updateTask(c, e.executionId, e.taskId, { status: 'failed', attempt: e.attempt, finishedAt: iso(e.failedAt), usage: e.usage, reason: `${e.errorKind}: ${e.reason}` }, e.failedAt),
-  'flotilla.cost.CostRecorded': (e) => (c, t) => t.executions.addCost(c, e.executionId, e.customerId || null, e.breakdown.totalMicros, e.currency, e.endedAt),
+  'flotilla.cost.CostRecorded': (e) => async (c, t) => {
+    await t.executions.addCost(c, e.executionId, e.customerId || null, e.breakdown.totalMicros, e.currency, e.endedAt);
+    await t.costs.attemptCost(c, e);
+  },
+  'flotilla.cost.ExecutionCostFinalized': (e) => (c, t) => t.costs.executionCostFinalized(c, e),
+  'flotilla.budget.BudgetDefined': (e) => (c, t) => t.costs.budgetDefined(c, e),
+  'flotilla.budget.BudgetThresholdCrossed': (e) => (c, t) => t.costs.thresholdCrossed(c, e),
+  'flotilla.budget.BudgetReserved': (e) => (c, t) =>
+    t.costs.reservation(c, { reservationId: e.reservationId, budgetId: e.budgetId, amountMicros: e.amountMicros, status: 'reserved', periodKey: e.periodKey, at: e.reservedAt }),
+  'flotilla.budget.BudgetReservationCommitted': (e) => (c, t) =>
+    t.costs.reservation(c, { reservationId: e.reservationId, budgetId: e.budgetId, amountMicros: e.amountMicros, status: 'committed', periodKey: e.periodKey, at: e.committedAt }),
+  'flotilla.budget.BudgetReservationReleased': (e) => (c, t) =>
+    t.costs.reservation(c, { reservationId: e.reservationId, budgetId: e.budgetId, amountMicros: e.amountMicros, status: e.reason === 'expired' ? 'expired' : 'released', at: e.releasedAt }),
+  'flotilla.optimizer.RecommendationIssued': (e) => (c, t) => t.costs.recommendationIssued(c, e),
+  'flotilla.optimizer.RecommendationDismissed': (e) => (c, t) => t.costs.recommendationDismissed(c, e),
   'flotilla.alert.AlertRaised': (e) => (c, t) => t.readSide.alert(c, e),
   'flotilla.admission.CustomerCircuitOpened': (e) => (c, t) => t.readSide.circuit(c, e.customerId, 'open', e.openedAt),
   'flotilla.admission.CustomerCircuitHalfOpened': (e) => (c, t) => t.readSide.circuit(c, e.customerId, 'half_open', e.halfOpenedAt),

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { decodeCursor } from './domain/cursor';
 import type { PageRequest, ReadModelQueries } from './domain/read-models';
 import { ALERT_SCHEMA, CUSTOMER_CARD_SCHEMA, EXECUTION_SCHEMA, OVERVIEW_SCHEMA, pageSchema, SLA_VIOLATION_SCHEMA } from './read-models.openapi';
+import { scopeCustomer } from './customer-scope';
 import { READ_MODEL_QUERIES } from '../projection.constants';
 
 /** A cursor as this API issues them (nextCursor): base64url of the sort key of the last item served. */
@@ -28,7 +29,7 @@ const page = {
   access_token: z.string().optional(),
 };
 const STATUSES = ['queued', 'running', 'completed', 'failed', 'rejected', 'cancelled'] as const;
-const customerFilter = text().min(1).max(200).optional().describe('only this customer\'s; a customer token may name only its own (403)');
+export const customerFilter = text().min(1).max(200).optional().describe('only this customer\'s; a customer token may name only its own (403)');
 const executionsQuery = z
   .object({
     ...page,
@@ -65,14 +66,7 @@ function pageOf(q: { limit: number; cursor?: string }, key: 'time-and-id' | 'id'
   return { limit: q.limit, cursor: q.cursor ?? null };
 }
 
-/** A customer sees only its own data: its own id is forced, asking for another's is refused. */
-function scopeCustomer(principal: Principal, requested: string | undefined): string | undefined {
-  if (principal.role === 'ops') return requested;
-  if (requested !== undefined && requested !== principal.customerId) throw new AuthError(403, `a customer token may only read customer ${principal.customerId}`);
-  return principal.customerId!;
-}
-
-const STRICT_QUERY = 'A parameter not listed here answers 400 (VALIDATION_FAILED), as does a listed one given twice.';
+export const STRICT_QUERY = 'A parameter not listed here answers 400 (VALIDATION_FAILED), as does a listed one given twice.';
 const LIST_400 = { status: 400, description: 'Invalid query (VALIDATION_FAILED), or a cursor this API did not issue (INVALID_CURSOR): every problem, each naming its parameter' };
 
 /** The ops query API over the read models; every route needs a token (AuthGuard). */

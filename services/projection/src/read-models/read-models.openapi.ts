@@ -56,6 +56,9 @@ export const EXECUTION_SCHEMA: SchemaObject = {
     durationMs: { type: 'number', nullable: true },
     costMicros: { type: 'integer', minimum: 0, description: 'what its attempts cost so far (the optimizer), micro-units of costCurrency' },
     costCurrency: { type: 'string', nullable: true },
+    costAttempts: { type: 'integer', minimum: 0, description: 'attempts costed so far' },
+    costFinal: { type: 'boolean', description: 'true once the execution ended and every attempt it started was costed (ExecutionCostFinalized)' },
+    costMissingAttempts: { type: 'integer', minimum: 0, description: 'attempts the final cost could not include because they never reported' },
     lastEventAt: time,
   },
 };

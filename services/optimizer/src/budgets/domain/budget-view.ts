@@ -1,5 +1,5 @@
 import { availableMicros, reservedMicros, type BudgetState } from './budget';
-import { periodAt } from './budget-period';
+import { forecastSpend, percentOfBudget, periodAt } from '@flotilla/contracts';
 
 /** A budget as the API shows it at `now`: the current period's spend, what is held, what is left, and where it is heading. */
 export interface BudgetView {
@@ -17,10 +17,7 @@ export interface BudgetView {
   /** Spent as a percentage of the amount, two decimals. */
   readonly percentUsed: number;
   readonly crossed: readonly number[];
-  /**
-   * Spend at the end of the period if it goes on at the pace of the period so far (spent ÷ elapsed ×
-   * length); the spend itself until a tenth of the period has passed, when a pace says little yet.
-   */
+  /** Spend at the end of the period at the pace so far (forecastSpend). */
   readonly forecastMicros: number;
   readonly forecastPercent: number;
 }
@@ -30,10 +27,8 @@ export function budgetView(state: Extract<BudgetState, { status: 'Active' }>, no
   const period = periodAt(definition.period, now);
   // No cost or reservation yet in this period: the row still holds the last one's.
   const current = state.periodKey === period.key ? state : { ...state, periodKey: period.key, spentMicros: 0, crossed: [] };
-  const length = period.end - period.start;
-  const elapsed = Math.max(0, now - period.start);
-  const forecastMicros = elapsed < length / 10 ? current.spentMicros : Math.round((current.spentMicros * length) / elapsed);
-  const percent = (micros: number) => (definition.amountMicros > 0 ? Math.round((micros * 10_000) / definition.amountMicros) / 100 : 0);
+  const forecastMicros = forecastSpend(current.spentMicros, period, now);
+  const percent = (micros: number) => percentOfBudget(micros, definition.amountMicros);
   return {
     budgetId: definition.budgetId,
     period: definition.period,

@@ -1,7 +1,7 @@
 import { budgetScopeOf, type AlertRaised, type BudgetDefined, type BudgetReservationCommitted, type BudgetReservationDenied, type BudgetReservationReleased, type BudgetReserved, type BudgetThresholdCrossed } from '@flotilla/contracts';
 import { assertNever, type Decider, type DomainEvent } from '@flotilla/domain';
 import { availableMicros, newlyCrossed, type BudgetDefinition, type BudgetState, type Reservation } from './budget';
-import { periodAt } from './budget-period';
+import { periodAt } from '@flotilla/contracts';
 
 export type BudgetCommand =
   | { readonly type: 'DefineBudget'; readonly definition: BudgetDefinition; readonly definedBy: string; readonly now: number }

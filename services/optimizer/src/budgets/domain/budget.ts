@@ -1,4 +1,4 @@
-import type { BudgetPeriodKind } from './budget-period';
+import type { BudgetPeriodKind } from '@flotilla/contracts';
 
 /**
  * A Budget aggregate: an amount per period for a scope (a customer, a pool, or everything), the

@@ -1,7 +1,7 @@
 import { fold } from '@flotilla/domain';
 import { availableMicros, DEFAULT_THRESHOLDS, type BudgetDefinition, type BudgetState } from './budget';
 import { budgetDecider, type BudgetCommand, type BudgetEvent } from './budget.decider';
-import { periodAt } from './budget-period';
+import { periodAt } from '@flotilla/contracts';
 import { budgetView } from './budget-view';
 
 const T = Date.UTC(2026, 10, 27, 12); // Friday 27 November 2026, noon UTC

@@ -36,5 +36,11 @@ export interface ExecutionView {
   /** What its attempts cost so far, in micro-units of `costCurrency` (null before the first costed attempt). */
   readonly costMicros?: number;
   readonly costCurrency?: string | null;
+  /** Attempts costed so far. */
+  readonly costAttempts?: number;
+  /** True once the optimizer finalized the cost: the execution ended and every attempt it started was costed. */
+  readonly costFinal?: boolean;
+  /** Attempts the final cost could not include (they never reported); 0 unless the optimizer's grace period ran out. */
+  readonly costMissingAttempts?: number;
   readonly lastEventAt: string;
 }

@@ -14,11 +14,12 @@ export class ExecutionsRepository implements ExecutionsWriter {
   async addCost(client: Queryable, executionId: string, customerId: string | null, micros: number, currency: string, eventAt: number): Promise<void> {
     // A cost may arrive before the execution's own events (another topic): a placeholder row, as an early task event makes.
     await client.query(
-      `INSERT INTO ${this.schema}.executions AS e (execution_id, customer_id, status, cost_micros, cost_currency, last_event_at)
-       VALUES ($1, $2, 'requested', $3, $4, to_timestamp($5 / 1000.0))
+      `INSERT INTO ${this.schema}.executions AS e (execution_id, customer_id, status, cost_micros, cost_currency, cost_attempts, last_event_at)
+       VALUES ($1, $2, 'requested', $3, $4, 1, to_timestamp($5 / 1000.0))
        ON CONFLICT (execution_id) DO UPDATE SET
          customer_id   = COALESCE(e.customer_id, EXCLUDED.customer_id),
          cost_micros   = e.cost_micros + EXCLUDED.cost_micros,
+         cost_attempts = e.cost_attempts + 1,
          cost_currency = EXCLUDED.cost_currency,
          last_event_at = GREATEST(e.last_event_at, EXCLUDED.last_event_at),
          updated_at    = now()`,

@@ -1,3 +1,4 @@
+import { budgetScopeOf } from '@flotilla/contracts';
 import { inTransaction } from '@flotilla/event-store';
 import type { ConsumedEvent } from '@flotilla/messaging';
 import type { Pool, PoolClient } from 'pg';
@@ -5,6 +6,7 @@ import type { ReadModelChange } from '../domain/read-models';
 import { ExecutionsRepository } from './executions.repository';
 import { advanceCheckpoint, recordApplied } from './generations';
 import { ReadSideRepository } from './read-side.repository';
+import { CostsRepository } from '../../costs/infrastructure/costs.repository';
 import type { ChangeFeed } from '../../live-stream/change-feed';
 import { readModelChangeOf, type GenerationTables, type ReadModelProjector } from '../read-model-events';
 
@@ -28,7 +30,7 @@ export class Projector implements ReadModelProjector {
     /** The live generation announces committed changes; a rebuild's tables serve nobody yet. */
     private readonly feed: ChangeFeed | null,
   ) {
-    this.tables = { schema, executions: new ExecutionsRepository(schema), readSide: new ReadSideRepository(schema) };
+    this.tables = { schema, executions: new ExecutionsRepository(schema), readSide: new ReadSideRepository(schema), costs: new CostsRepository(schema) };
   }
 
   /**
@@ -50,7 +52,7 @@ export class Projector implements ReadModelProjector {
   }
 }
 
-/** Every event touches the overview; most touch one execution and its customer's card; alerts an alert. */
+/** Every event touches the overview; most touch one execution and its customer's card; alerts an alert; costs, budgets and recommendations their own. */
 async function changesOf(client: PoolClient, schema: string, payload: Record<string, unknown>, occurredAt: number): Promise<ReadModelChange[]> {
   const at = new Date(occurredAt).toISOString();
   const executionId = typeof payload.executionId === 'string' ? payload.executionId : null;
@@ -65,5 +67,11 @@ async function changesOf(client: PoolClient, schema: string, payload: Record<str
   if (customerId) changes.push({ kind: 'customer', id: customerId, customerId, at });
   if (typeof payload.alertId === 'string') changes.push({ kind: 'alert', id: payload.alertId, customerId, at });
   if (typeof payload.sla === 'string' && executionId) changes.push({ kind: 'sla_violation', id: executionId, customerId, at });
+  if (executionId && (typeof payload.costId === 'string' || typeof payload.finalizedAt === 'number')) changes.push({ kind: 'cost', id: executionId, customerId, at });
+  if (typeof payload.budgetId === 'string') {
+    const scope = budgetScopeOf(payload.budgetId);
+    changes.push({ kind: 'budget', id: payload.budgetId, customerId: scope?.kind === 'customer' ? scope.customerId : null, at });
+  }
+  if (typeof payload.recommendationId === 'string') changes.push({ kind: 'recommendation', id: payload.recommendationId, customerId: null, at });
   return changes;
 }

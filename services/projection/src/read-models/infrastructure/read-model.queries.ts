@@ -225,6 +225,9 @@ interface ExecutionRow {
   readonly duration_ms: string | null;
   readonly cost_micros: string;
   readonly cost_currency: string | null;
+  readonly cost_attempts: number;
+  readonly cost_final: boolean;
+  readonly cost_missing_attempts: number;
   readonly last_event_at: Date;
 }
 
@@ -248,6 +251,9 @@ function toExecutionView(row: ExecutionRow): ExecutionView {
     durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
     costMicros: Number(row.cost_micros),
     costCurrency: row.cost_currency,
+    costAttempts: row.cost_attempts,
+    costFinal: row.cost_final,
+    costMissingAttempts: row.cost_missing_attempts,
     lastEventAt: row.last_event_at.toISOString(),
   };
 }

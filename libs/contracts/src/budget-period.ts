@@ -44,3 +44,18 @@ function mondayOfWeek1(year: number): number {
   const jan4 = Date.UTC(year, 0, 4);
   return jan4 - ((new Date(jan4).getUTCDay() + 6) % 7) * DAY;
 }
+
+/** `micros` as a percentage of `amountMicros`, two decimals; 0 for a budget of nothing. */
+export function percentOfBudget(micros: number, amountMicros: number): number {
+  return amountMicros > 0 ? Math.round((micros * 10_000) / amountMicros) / 100 : 0;
+}
+
+/**
+ * Spend at the end of the period if it goes on at the pace of the period so far (spent ÷ elapsed ×
+ * length); the spend itself until a tenth of the period has passed, when a pace says little yet.
+ */
+export function forecastSpend(spentMicros: number, period: Pick<BudgetPeriod, 'start' | 'end'>, now: number): number {
+  const length = period.end - period.start;
+  const elapsed = Math.max(0, now - period.start);
+  return elapsed < length / 10 ? spentMicros : Math.round((spentMicros * length) / elapsed);
+}
