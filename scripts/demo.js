@@ -111,14 +111,16 @@ async function up() {
   console.log(`
 Where to look
   Dashboard       http://127.0.0.1:3000/dashboard#token=${opsToken}
-                  (overview, executions with filters and search, each execution's tasks and trace, customers, alerts)
+                  (overview, executions with filters and search, each execution's tasks, cost and trace, customers, alerts,
+                  costs: spend per pool over time, budget bars with thresholds, top recommendations: #/costs)
   API docs        http://127.0.0.1:300{0,1,2,3}/docs   (Swagger UI; /openapi.json)
   Query API       TOKEN=$(npm run -s token -- ops)   (or: npm run -s token -- customer acme)
                   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:3000/v1/overview
                   .../v1/customers  .../v1/executions?status=failed  .../v1/executions/<id>  .../v1/alerts  .../v1/sla-violations
   Orchestrator    http://127.0.0.1:3001/v1/executions (POST, ops or the customer's token)   PUT /v1/admission/capacity (ops)
   Agent pools     http://127.0.0.1:3002/v1/pools (ops)
-  Costs           http://127.0.0.1:3003/v1/costs/pools (ops)  .../v1/costs/customers/<id>  .../v1/costs/executions/<id>
+  Costs           http://127.0.0.1:3000/v1/costs?groupBy=hour,pool  .../v1/costs/executions  .../v1/budgets  .../v1/recommendations (read models)
+                  http://127.0.0.1:3003/v1/costs/pools (ops, with idle cost)  .../v1/costs/customers/<id>  .../v1/costs/executions/<id>
   Budgets         http://127.0.0.1:3003/v1/budgets  .../v1/budgets/customer:acme   Recommendations .../v1/recommendations (ops)
                   (integer micro-units: 1 USD = 1,000,000; price sheet services/optimizer/config/price-sheet.json)
   Jaeger API      ${env.JAEGER_QUERY_URL}/api/traces?service=orchestrator&limit=5
