@@ -7,10 +7,11 @@ import { token } from './support/tokens';
 /**
  * A pool kept at low utilization: 8 workers of one slot reporting metrics every 200 ms while a few
  * short tasks run. The optimizer, recomputing over a one-minute window, recommends fewer workers with
- * the saving at the price sheet's worker-hour; a dismissed recommendation stays dismissed.
+ * the saving at the price sheet's worker-hour; a dismissed recommendation stays dismissed. The
+ * projection's read model lists it, then its dismissal, for ops only.
  */
 describe('optimizer: recommendations from pool metrics', () => {
-  let flotilla: Flotilla<'orchestrator' | 'agent-pool' | 'optimizer'>;
+  let flotilla: Flotilla<'orchestrator' | 'agent-pool' | 'optimizer' | 'projection'>;
   let driver: EventDriver;
   let recommendations: TopicTail<RecommendationIssued>;
   let metrics: TopicTail<PoolMetricsReported>;
@@ -20,7 +21,7 @@ describe('optimizer: recommendations from pool metrics', () => {
     ops = await token({ role: 'ops' });
     flotilla = await startFlotilla({
       namespacePrefix: 'reco',
-      services: ['orchestrator', 'agent-pool', 'optimizer'],
+      services: ['orchestrator', 'agent-pool', 'optimizer', 'projection'],
       executors: { default: { type: 'synthetic' } },
       settings: {
         'agent-pool': { AGENT_TYPES: 'code_gen', POOL_CONCURRENCY: '8', POOL_SLOTS_PER_WORKER: '1', POOL_METRICS_INTERVAL_MS: '200' },
@@ -44,6 +45,10 @@ describe('optimizer: recommendations from pool metrics', () => {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const readModel = async (url: string, bearer = ops) => {
+    const response = await fetch(`${flotilla.url('projection')}${url}`, { headers: { authorization: `Bearer ${bearer}` } });
+    return { status: response.status, body: (await response.json()) as { items: (Item & { dismissed: { by: string; reason: string } | null })[] } };
   };
   type Item = { recommendationId: string; kind: string; status: string; currentWorkers: number; recommendedWorkers: number; estimatedMonthlySavingMicros: number; evidence: Record<string, string> };
 
@@ -95,5 +100,14 @@ describe('optimizer: recommendations from pool metrics', () => {
     await recommendations.caughtUp();
     expect(recommendations.of('flotilla.optimizer.RecommendationIssued').length).toBe(issuedBefore);
     expect((await post('/v1/recommendations/nothing:here/dismiss', { reason: 'x' })).status).toBe(404);
+
+    // The read model: the recommendation as last issued, then dismissed with who and why; for ops only.
+    const inReadModel = await waitFor('the dismissal in the read model', async () =>
+      (await readModel('/v1/recommendations?status=dismissed&agentType=code_gen')).body.items.find((r) => r.recommendationId === 'over_provisioned:code_gen'),
+    );
+    const lastIssued = recommendations.of('flotilla.optimizer.RecommendationIssued').filter((r) => r.recommendationId === 'over_provisioned:code_gen').at(-1)!;
+    expect(inReadModel).toMatchObject({ kind: 'over_provisioned', status: 'dismissed', recommendedWorkers: lastIssued.recommendedWorkers, estimatedMonthlySavingMicros: lastIssued.estimatedMonthlySavingMicros, dismissed: { reason: 'a launch next week needs the headroom' } });
+    expect((await readModel('/v1/recommendations?status=open')).body.items.map((r) => r.recommendationId)).not.toContain('over_provisioned:code_gen');
+    expect((await readModel('/v1/recommendations', customer)).status).toBe(403);
   });
 });
