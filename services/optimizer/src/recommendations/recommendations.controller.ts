@@ -14,7 +14,7 @@ const RECOMMENDATION_SCHEMA: SchemaObject = {
   required: ['recommendationId', 'kind', 'agentType', 'status', 'summary', 'currentWorkers', 'recommendedWorkers', 'estimatedMonthlySavingMicros', 'confidence', 'evidence', 'issuedAt'],
   properties: {
     recommendationId: { type: 'string' },
-    kind: { type: 'string', enum: ['over_provisioned', 'idle_pool', 'schedule'] },
+    kind: { type: 'string', enum: ['over_provisioned', 'idle_pool', 'schedule', 'schedule_weekly'] },
     agentType: { type: 'string' },
     status: { type: 'string', enum: ['open', 'dismissed'] },
     summary: { type: 'string' },

@@ -1,13 +1,17 @@
 import { handleCommand } from '@flotilla/event-store';
 import { PollingLoop, type BackgroundWork, type Platform } from '@flotilla/service-kit';
 import { pricesFor, type PriceSheet } from '../costs/domain/price-sheet';
-import { overProvisioning, type OverProvisioningPolicy, type PoolRecommendation } from './domain/over-provisioning';
-import { scheduleHint } from './domain/schedule-hints';
+import { overProvisioning, type OverProvisioningPolicy } from './domain/over-provisioning';
+import { scheduleRecommendations } from './domain/schedule-recommendations';
 import { recommendationDecider, recommendationIdOf, type RecommendationCommand, type RecommendationState } from './domain/recommendation';
 import type { PoolSamples, RecommendationRows } from './ports';
 
-/** Hourly rollups are kept two weeks (the daily patterns of schedule hints); raw reports only as long as the window needs them. */
-const KEEP_HOURS_MS = 14 * 86_400_000;
+/**
+ * Hourly rollups are kept four weeks: the daily pattern of schedule hints reads the last two, the
+ * weekly one every week kept (up to four observations of each hour of the week). Raw reports only as
+ * long as the window needs them.
+ */
+const KEEP_HOURS_MS = 28 * 86_400_000;
 
 /**
  * Recomputes the recommendations from the pools' metrics on a schedule (and at once when asked),
@@ -66,31 +70,11 @@ export class Recommender implements BackgroundWork {
     const [recent, hourly] = await Promise.all([this.samples.since(now - this.policy.windowMs), this.samples.hourly(now - KEEP_HOURS_MS)]);
     for (const agentType of new Set([...recent.keys(), ...hourly.keys()])) {
       const { workerHourMicros } = pricesFor(this.sheet, agentType);
-      const recommendations = [
-        overProvisioning(agentType, recent.get(agentType) ?? [], now, workerHourMicros, this.policy),
-        scheduleRecommendation(agentType, hourly.get(agentType) ?? [], now, workerHourMicros),
-      ];
+      const recommendations = [overProvisioning(agentType, recent.get(agentType) ?? [], now, workerHourMicros, this.policy), ...scheduleRecommendations(agentType, hourly.get(agentType) ?? [], now, workerHourMicros)];
       for (const recommendation of recommendations) {
         if (recommendation) await this.apply(recommendationIdOf(recommendation.kind, agentType), agentType, { type: 'Issue', recommendation, now });
       }
     }
     await this.samples.prune(now - this.policy.windowMs, now - KEEP_HOURS_MS);
   }
-}
-
-/** A schedule hint as a recommendation: fewer workers during the pool's quiet hours of each day. */
-function scheduleRecommendation(agentType: string, samples: Parameters<typeof scheduleHint>[1], now: number, workerHourMicros: number): PoolRecommendation | null {
-  const hint = scheduleHint(agentType, samples, now, workerHourMicros);
-  if (!hint) return null;
-  return {
-    kind: 'schedule',
-    agentType,
-    currentWorkers: hint.currentWorkers,
-    recommendedWorkers: hint.workersInWindow,
-    estimatedMonthlySavingMicros: hint.estimatedMonthlySavingMicros,
-    confidence: Math.min(1, hint.daysObserved / 14),
-    efficiency: hint.workersInWindow / hint.currentWorkers,
-    summary: hint.summary,
-    evidence: { fromHourUtc: String(hint.fromHour), toHourUtc: String(hint.toHour), daysObserved: String(hint.daysObserved) },
-  };
 }

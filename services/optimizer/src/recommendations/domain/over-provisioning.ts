@@ -25,7 +25,7 @@ export interface OverProvisioningPolicy {
 export const DEFAULT_OVER_PROVISIONING: OverProvisioningPolicy = { utilizationBelow: 0.3, windowMs: 3_600_000, minSamples: 10, rightSizing: DEFAULT_RIGHT_SIZING };
 
 export interface PoolRecommendation {
-  readonly kind: 'over_provisioned' | 'idle_pool' | 'schedule';
+  readonly kind: 'over_provisioned' | 'idle_pool' | 'schedule' | 'schedule_weekly';
   readonly agentType: string;
   readonly currentWorkers: number;
   readonly recommendedWorkers: number;

@@ -4,8 +4,9 @@ import type { PoolRecommendation } from './over-provisioning';
 
 /**
  * A recommendation, one per kind and pool (its id says which), recomputed on a schedule. It is issued
- * when first found and again when what it recommends changes (not for every recomputation with the
- * same advice); once dismissed it stays dismissed, whatever later evidence says.
+ * when first found and again when what it recommends changes (the workers, or for a schedule the
+ * window its evidence names; not for every recomputation with the same advice); once dismissed it
+ * stays dismissed, whatever later evidence says.
  *
  *   None ──Issue──▶ Open ──Issue (changed advice)──▶ Open
  *                    └──Dismiss──▶ Dismissed (final)
@@ -32,7 +33,7 @@ function decide(command: RecommendationCommand, state: RecommendationState): Rec
     case 'Issue': {
       if (state.status === 'Dismissed') return [];
       const r = command.recommendation;
-      if (state.status === 'Open' && state.issued.kind === r.kind && state.issued.currentWorkers === r.currentWorkers && state.issued.recommendedWorkers === r.recommendedWorkers) return [];
+      if (state.status === 'Open' && sameAdvice(state.issued, r)) return [];
       return [
         {
           type: 'flotilla.optimizer.RecommendationIssued',
@@ -58,6 +59,10 @@ function decide(command: RecommendationCommand, state: RecommendationState): Rec
     default:
       return assertNever(command);
   }
+}
+
+function sameAdvice(issued: RecommendationIssued, r: PoolRecommendation): boolean {
+  return issued.kind === r.kind && issued.currentWorkers === r.currentWorkers && issued.recommendedWorkers === r.recommendedWorkers && issued.evidence.window === r.evidence.window;
 }
 
 function evolve(state: RecommendationState, event: RecommendationEvent): RecommendationState {

@@ -12,6 +12,8 @@ const advice = (recommendedWorkers: number, currentWorkers = 8): PoolRecommendat
   summary: 's',
   evidence: {},
 });
+/** A schedule: the same workers, over the window its evidence names. */
+const schedule = (window: string, other = '1'): PoolRecommendation => ({ ...advice(2), kind: 'schedule_weekly', evidence: { window, weeksObserved: other } });
 const apply = (commands: RecommendationCommand[], from: RecommendationState = recommendationDecider.initialState) =>
   commands.reduce(
     (acc, command) => {
@@ -28,6 +30,8 @@ describe('recommendation decider', () => {
     ['issues a new recommendation', [issue(advice(2))], ['RecommendationIssued'], 'Open'],
     ['does not issue the same advice twice', [issue(advice(2)), issue(advice(2), 2)], ['RecommendationIssued'], 'Open'],
     ['issues again when the advice changes', [issue(advice(2)), issue(advice(3), 2)], ['RecommendationIssued', 'RecommendationIssued'], 'Open'],
+    ['issues a schedule again when its window changes, with the same workers', [issue(schedule('on Saturday and Sunday 00:00–24:00 UTC')), issue(schedule('on Sunday 00:00–24:00 UTC'), 2)], ['RecommendationIssued', 'RecommendationIssued'], 'Open'],
+    ['not when only the rest of its evidence changes', [issue(schedule('on Sunday 00:00–24:00 UTC', '2')), issue(schedule('on Sunday 00:00–24:00 UTC', '3'), 2)], ['RecommendationIssued'], 'Open'],
     ['remembers a dismissal: later evidence does not reopen it', [issue(advice(2)), dismiss, issue(advice(1), 20), dismiss], ['RecommendationIssued', 'RecommendationDismissed'], 'Dismissed'],
     ['dismisses nothing that was never issued', [dismiss], [], 'None'],
   ])('%s', (_name, commands, types, status) => {

@@ -44,3 +44,11 @@ describe('schedule hints from daily patterns', () => {
     expect([hint.fromHour, hint.toHour]).toEqual([3, 6]);
   });
 });
+
+describe('the pool as it runs now', () => {
+  it('counts only instances still reporting: one replaced by a restart 3 days ago is gone', () => {
+    // The same pool, its process restarted 3 days ago under a new instance id.
+    const samples = days(7, nightly).map((s) => (s.windowEndedAt > NOW - 3 * DAY ? { ...s, instanceId: 'i-2' } : s));
+    expect(scheduleHint('code_gen', samples, NOW, 140_000)).toMatchObject({ fromHour: 0, toHour: 6, currentWorkers: 8, workersInWindow: 1 });
+  });
+});
