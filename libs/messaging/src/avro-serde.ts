@@ -59,6 +59,12 @@ export class AvroSerde {
       this.typesById.set(id, type);
       return id;
     } catch (error) {
+      // Two processes registering a new subject at once both set its compatibility rule; the registry
+      // refuses the second with a 409 that is a race, not an incompatible schema. Once the rule exists
+      // the next attempt registers (or finds) the schema.
+      if (isHttpStatus(error, 409) && /rule named .* already exists/i.test(errorMessage(error))) {
+        throw new SchemaRegistryError(`registering ${type} raced another process setting the subject's compatibility rule: ${errorMessage(error)}`, error);
+      }
       if (isHttpStatus(error, 409)) throw new IncompatibleSchemaError(type, [errorMessage(error)]);
       throw new SchemaRegistryError(`registering ${type} failed: ${errorMessage(error)}`, error);
     }

@@ -36,6 +36,21 @@ describe('Avro serde with the schema registry (real registry)', () => {
     await expect(checker.checkCompatibility(type, compatible)).resolves.toMatchObject({ compatible: true });
     await expect(AvroSerde.create(stack.registryUrl, { [type]: breaking }).registerAll()).rejects.toBeInstanceOf(IncompatibleSchemaError);
   });
+
+  it('registers a new subject from several processes at once (services starting together), each getting the same id', async () => {
+    const schemas = Object.fromEntries(
+      Array.from({ length: 5 }, () => {
+        const namespace = `flotilla.test.${uniqueNamespace('r')}`;
+        return [`${namespace}.Note`, { ...NOTE_V1, namespace }];
+      }),
+    );
+    const serdes = Array.from({ length: 4 }, () => AvroSerde.create(stack.registryUrl, schemas));
+    await Promise.all(serdes.map((serde) => serde.registerAll()));
+    for (const type of Object.keys(schemas)) {
+      const ids = await Promise.all(serdes.map((serde) => serde.register(type)));
+      expect(new Set(ids).size).toBe(1);
+    }
+  });
 });
 
 describe('EventConsumer (real Kafka and registry)', () => {
