@@ -1,5 +1,8 @@
 import { startFlotilla, testPool, waitFor, type Flotilla } from '@flotilla/testing';
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { setTimeout as pause } from 'node:timers/promises';
 import { token } from './support/tokens';
 
@@ -15,16 +18,21 @@ type Row = Record<string, any>;
  */
 describe('projection: rebuild beside the live read models', () => {
   // A second projection instance shares the live consumer group and the tables; only one may rebuild at a time.
-  let flotilla: Flotilla<'orchestrator' | 'agent-pool' | 'projection' | 'second-projection'>;
+  let flotilla: Flotilla<'orchestrator' | 'agent-pool' | 'optimizer' | 'projection' | 'second-projection'>;
   let schema = '';
   const pool = testPool(2);
   let ops = '';
 
+  // A price per attempt, so that a few short attempts cost something a budget can be crossed by.
+  const priceSheetFile = path.join(os.tmpdir(), `flotilla-rebuild-prices-${randomUUID()}.json`);
+
   beforeAll(async () => {
     ops = await token({ role: 'ops', sub: 'rebuild-check' });
+    fs.writeFileSync(priceSheetFile, JSON.stringify({ currency: 'USD', default: { cpuCoreHourMicros: 50_000, memoryGbHourMicros: 10_000, workerHourMicros: 140_000, perTaskMicros: 100, perUnitMicros: {}, requested: { cpuCores: 0.25, memoryGb: 0.25 } } }));
     flotilla = await startFlotilla({
       namespacePrefix: 'rbd',
-      services: ['orchestrator', 'agent-pool', 'projection', { service: 'projection', as: 'second-projection' }],
+      // The optimizer too: its costs and budgets are read models the rebuild must remake the same.
+      services: ['orchestrator', 'agent-pool', 'optimizer', 'projection', { service: 'projection', as: 'second-projection' }],
       executionSettings: {
         workflows: {},
         defaultRetryPolicy: { initialIntervalMs: 100, backoffCoefficient: 2, maximumIntervalMs: 500, maximumAttempts: 1, nonRetryableErrorKinds: [] },
@@ -35,6 +43,7 @@ describe('projection: rebuild beside the live read models', () => {
       },
       settings: {
         all: { ADMISSION_CAPACITY: '2', SYNTHETIC_MIN_DURATION_MS: '10', SYNTHETIC_MAX_DURATION_MS: '60', SYNTHETIC_FAILURE_RATE: '0.2', RATE_LIMIT_PER_SECOND: '10000' },
+        optimizer: { PRICE_SHEET_FILE: priceSheetFile },
       },
     });
     schema = flotilla.schema('projection');
@@ -42,6 +51,7 @@ describe('projection: rebuild beside the live read models', () => {
   afterAll(async () => {
     await flotilla?.stop();
     await pool.end();
+    fs.rmSync(priceSheetFile, { force: true });
   });
 
   const api = (route: string, init: RequestInit = {}, bearer = ops) => fetch(`${flotilla.url('projection')}${route}`, { ...init, headers: { authorization: `Bearer ${bearer}` } });
@@ -62,7 +72,19 @@ describe('projection: rebuild beside the live read models', () => {
 
   /** Every read-model table, ordered; `updated_at` is the projection's own clock, not the events'. */
   const snapshot = async () => {
-    const tables: Record<string, string> = { executions: 'execution_id', alerts: 'alert_id', sla_violations: 'execution_id, sla', customer_circuits: 'customer_id', admission_capacity: 'id' };
+    const tables: Record<string, string> = {
+      executions: 'execution_id',
+      alerts: 'alert_id',
+      sla_violations: 'execution_id, sla',
+      customer_circuits: 'customer_id',
+      admission_capacity: 'id',
+      cost_attempts: 'cost_id',
+      cost_hourly: 'hour, customer_id, agent_type',
+      budgets: 'budget_id',
+      budget_reservations: 'reservation_id',
+      budget_crossings: 'budget_id, period_key, threshold',
+      recommendations: 'recommendation_id',
+    };
     const out: Record<string, Row[]> = {};
     for (const [table, order] of Object.entries(tables)) {
       const { rows } = await pool.query(`SELECT * FROM ${schema}.${table} ORDER BY ${order}`);
@@ -100,12 +122,19 @@ describe('projection: rebuild beside the live read models', () => {
   });
 
   it('builds new tables while the live ones answer, switches, and ends with what a rebuild from scratch makes', async () => {
+    // A budget small enough to be crossed: its definition, crossings and spend come from two topics.
+    const budget = await fetch(`${flotilla.url('optimizer')}/v1/budgets/customer:c-1`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${ops}` }, body: JSON.stringify({ period: 'daily', amountMicros: 1_000 }) });
+    expect(budget.status).toBe(200);
     const first = await Promise.all(Array.from({ length: 30 }, (_, i) => submit('first', i)));
     await waitFor('the first executions to end', () => allEnded(first), { timeoutMs: 120_000, intervalMs: 500 });
     const before = await settledSnapshot();
     expect(before.executions).toHaveLength(30);
     expect(before.sla_violations.length).toBeGreaterThan(0);
     expect(before.alerts.length).toBeGreaterThan(0);
+    expect(before.cost_attempts.length).toBeGreaterThanOrEqual(30);
+    expect(before.budgets).toHaveLength(1);
+    expect(before.budget_crossings.length).toBeGreaterThan(0);
+    const budgetBefore = await (await api('/v1/budgets/customer:c-1')).json();
 
     // Queries go on throughout; every one must answer.
     const answers: number[] = [];
@@ -164,6 +193,10 @@ describe('projection: rebuild beside the live read models', () => {
     await rebuildUntilDone();
     const fromScratch = await settledSnapshot();
     expect(fromScratch).toEqual(afterSwitch);
+    // The budget's spend, summed when read from the cost rows, is what it was before (plus the executions since).
+    const budgetAfter = await (await api('/v1/budgets/customer:c-1')).json();
+    expect(budgetAfter.spentMicros).toBeGreaterThanOrEqual(budgetBefore.spentMicros);
+    expect(budgetAfter.crossed).toEqual(budgetBefore.crossed);
 
     // Nothing of the rebuild is left behind but the live tables.
     const { rows } = await pool.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 ORDER BY nspname`, [`${schema}%`]);
