@@ -51,8 +51,9 @@ export function percentOfBudget(micros: number, amountMicros: number): number {
 }
 
 /**
- * Spend at the end of the period if it goes on at the pace of the period so far (spent ÷ elapsed ×
- * length); the spend itself until a tenth of the period has passed, when a pace says little yet.
+ * Spend at the end of the period if it goes on at the pace so far (spent ÷ elapsed × length, from
+ * `start`: the period's, or later when spend counted only from then); the spend itself until a
+ * tenth of that time has passed, when a pace says little yet.
  */
 export function forecastSpend(spentMicros: number, period: Pick<BudgetPeriod, 'start' | 'end'>, now: number): number {
   const length = period.end - period.start;

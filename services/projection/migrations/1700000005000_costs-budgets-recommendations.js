@@ -2,7 +2,9 @@
 // per hour, customer and pool for the summaries and the dashboard), budgets with their reservations,
 // and recommendations. Budget spend is summed at query time from the cost rows of its period, so it
 // does not depend on the order in which the costs and budgets topics were consumed (a rebuild reads
-// them in another order than the live consumer did).
+// them in another order than the live consumer did). used_micros (what of the CPU and memory charge
+// usage accounts for) is a weight for efficiency, not money: kept unrounded, so that attempts of a
+// few micro-units do not round it to all or nothing.
 exports.up = (pgm) => {
   pgm.sql(`
     CREATE TABLE cost_attempts (
@@ -15,7 +17,7 @@ exports.up = (pgm) => {
       outcome        TEXT        NOT NULL,
       total_micros   BIGINT      NOT NULL,
       resource_micros BIGINT     NOT NULL,
-      used_micros    BIGINT      NOT NULL,
+      used_micros    DOUBLE PRECISION NOT NULL,
       currency       TEXT        NOT NULL,
       ended_at       TIMESTAMPTZ NOT NULL,
       recorded_at    TIMESTAMPTZ NOT NULL
@@ -30,7 +32,7 @@ exports.up = (pgm) => {
       attempts        INTEGER     NOT NULL,
       total_micros    BIGINT      NOT NULL,
       resource_micros BIGINT      NOT NULL,
-      used_micros     BIGINT      NOT NULL,
+      used_micros     DOUBLE PRECISION NOT NULL,
       currency        TEXT        NOT NULL,
       PRIMARY KEY (hour, customer_id, agent_type)
     );

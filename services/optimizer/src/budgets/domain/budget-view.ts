@@ -27,7 +27,8 @@ export function budgetView(state: Extract<BudgetState, { status: 'Active' }>, no
   const period = periodAt(definition.period, now);
   // No cost or reservation yet in this period: the row still holds the last one's.
   const current = state.periodKey === period.key ? state : { ...state, periodKey: period.key, spentMicros: 0, crossed: [] };
-  const forecastMicros = forecastSpend(current.spentMicros, period, now);
+  // A budget set during the period has counted spend only since then: its pace is measured from then.
+  const forecastMicros = forecastSpend(current.spentMicros, { start: Math.max(period.start, state.firstDefinedAt ?? period.start), end: period.end }, now);
   const percent = (micros: number) => percentOfBudget(micros, definition.amountMicros);
   return {
     budgetId: definition.budgetId,

@@ -134,7 +134,7 @@ function evolve(state: BudgetState, event: BudgetEvent): BudgetState {
       // once, and a threshold the new amount puts back out of reach may be crossed again.
       return state.status === 'Active'
         ? { ...state, definition, crossed: state.crossed.filter((t) => thresholds.includes(t) && state.spentMicros * 100 >= t * amountMicros) }
-        : { status: 'Active', definition, periodKey: periodAt(definition.period, event.data.definedAt).key, spentMicros: 0, crossed: [], reservations: {} };
+        : { status: 'Active', definition, periodKey: periodAt(definition.period, event.data.definedAt).key, spentMicros: 0, crossed: [], reservations: {}, firstDefinedAt: event.data.definedAt };
     }
     case 'flotilla.alert.AlertRaised':
       return state;

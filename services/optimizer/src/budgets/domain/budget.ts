@@ -49,6 +49,8 @@ export type BudgetState =
       /** Thresholds already crossed this period: each is announced once per period. */
       readonly crossed: readonly number[];
       readonly reservations: Readonly<Record<string, Reservation>>;
+      /** When the budget was first set: spend counts from then, so the pace of the first period does too (absent in rows older than this field). */
+      readonly firstDefinedAt?: number;
     };
 
 export const DEFAULT_THRESHOLDS = [75, 90, 100] as const;

@@ -148,13 +148,16 @@ describe('budget reservations (the scale saga contract)', () => {
 });
 
 describe('budget view (spend, percent, forecast)', () => {
+  const midnight = Date.UTC(2026, 10, 27);
   it.each([
-    // Noon of a daily period: half elapsed, so the pace doubles the spend.
-    ['half the period gone', T, 300_000, { spentMicros: 300_000, percentUsed: 30, forecastMicros: 600_000, forecastPercent: 60 }],
+    // Noon of a daily period set at midnight: half elapsed, so the pace doubles the spend.
+    ['half the period gone', midnight, T, 300_000, { spentMicros: 300_000, percentUsed: 30, forecastMicros: 600_000, forecastPercent: 60 }],
+    // Set at 06:00: spend counts from then, so does the pace: 300 000 µ in 6 of 18 hours → 900 000 µ.
+    ['set during the period', midnight + 6 * HOUR, T, 300_000, { spentMicros: 300_000, forecastMicros: 900_000, forecastPercent: 90 }],
     // 01:00 is under a tenth of the day: no pace yet, the forecast is the spend.
-    ['the first hour', Date.UTC(2026, 10, 27, 1), 50_000, { spentMicros: 50_000, forecastMicros: 50_000 }],
-  ])('%s', (_name, now, spent, expected) => {
-    const state = active(run([spend('c1', spent, now)], run([{ type: 'DefineBudget', definition, definedBy: 'ops', now }]).state).state);
+    ['the first hour', midnight, Date.UTC(2026, 10, 27, 1), 50_000, { spentMicros: 50_000, forecastMicros: 50_000 }],
+  ])('%s', (_name, definedAt, now, spent, expected) => {
+    const state = active(run([spend('c1', spent, now)], run([{ type: 'DefineBudget', definition, definedBy: 'ops', now: definedAt }]).state).state);
     expect(budgetView(state, now)).toMatchObject({ periodKey: '2026-11-27', periodStart: '2026-11-27T00:00:00.000Z', periodEnd: '2026-11-28T00:00:00.000Z', ...expected });
   });
 

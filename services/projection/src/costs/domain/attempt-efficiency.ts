@@ -5,13 +5,14 @@ const BYTES_PER_GB = 1024 ** 3;
 /**
  * What an attempt's CPU and memory charge bought that it actually used. The charge is
  * max(requested, used) × time (OpenCost's rule), so the difference is capacity paid for and left
- * idle: the share of each charge that usage accounts for, in micro-units. Fixed and per-unit prices
+ * idle: the share of each charge that usage accounts for, in (fractional) micro-units. Fixed and per-unit prices
  * do not enter: no sizing changes them.
  */
 export function resourceUse(breakdown: CostBreakdown, usage: ResourceUsage): { readonly resourceMicros: number; readonly usedMicros: number } {
   const usedCoreMs = Math.max(0, usage.cpuTimeMs);
   const usedGbMs = (Math.max(0, usage.peakRssBytes) / BYTES_PER_GB) * Math.max(0, usage.wallTimeMs);
-  const usedMicros = Math.round(breakdown.cpuMicros * share(usedCoreMs, breakdown.cpuCoreMs)) + Math.round(breakdown.memoryMicros * share(usedGbMs, breakdown.memoryGbMs));
+  // Not rounded: a weight, not money. An attempt of 1 µ of CPU that used 60 % of it counts 0.6, not 1.
+  const usedMicros = breakdown.cpuMicros * share(usedCoreMs, breakdown.cpuCoreMs) + breakdown.memoryMicros * share(usedGbMs, breakdown.memoryGbMs);
   return { resourceMicros: breakdown.cpuMicros + breakdown.memoryMicros, usedMicros };
 }
 

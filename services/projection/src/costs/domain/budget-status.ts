@@ -63,10 +63,11 @@ export function budgetScopeColumns(budgetId: string): { readonly customerId: str
 }
 
 export function budgetStatus(budget: BudgetDefinitionRow, spend: PeriodSpend, now: number): BudgetStatusView {
-  const period = periodAt(budget.period, now);
+  const period = spendWindow(budget, now);
   const scope = budgetScopeOf(budget.budgetId);
   const { customerId, agentType } = budgetScopeColumns(budget.budgetId);
-  const forecastMicros = forecastSpend(spend.spentMicros, period, now);
+  // Spend counts from the first definition, so the pace does too (as the optimizer's forecast).
+  const forecastMicros = forecastSpend(spend.spentMicros, { start: period.countsFrom, end: period.end }, now);
   const crossed = [...spend.crossed].sort((a, b) => a - b);
   return {
     budgetId: budget.budgetId,

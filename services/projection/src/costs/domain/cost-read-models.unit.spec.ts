@@ -24,6 +24,14 @@ describe('attempt efficiency (used ÷ paid for, CPU and memory)', () => {
     expect(efficiency(use.usedMicros, use.resourceMicros)).toBe(1);
   });
 
+  it('a charge of a micro-unit or two is weighted as it is, not rounded to all or nothing', () => {
+    // 1 µ of CPU for 100 core-ms of which 60 were used; memory charged nothing (rounded to 0 µ).
+    const tiny = { ...charged, cpuMicros: 1, memoryMicros: 0, cpuCoreMs: 100, memoryGbMs: 25 };
+    const use = resourceUse(tiny, { cpuTimeMs: 60, peakRssBytes: 0, wallTimeMs: 100 });
+    expect(use.usedMicros).toBeCloseTo(0.6, 10);
+    expect(efficiency(use.usedMicros, use.resourceMicros)).toBe(0.6);
+  });
+
   it('nothing charged for CPU or memory has no efficiency', () => {
     expect(efficiency(0, 0)).toBeNull();
   });
@@ -59,9 +67,11 @@ describe('budget status (read model)', () => {
     expect(view.percentUsed).toBe(spentMicros / 10_000);
   });
 
-  it('forecasts the spend at the end of the period at the pace so far, and names the scope', () => {
-    // Half the day gone, 300 000 µ spent: 600 000 µ by midnight.
+  it('forecasts the spend at the end of the period at the pace since spend counts, and names the scope', () => {
+    // Set at 06:00, 300 000 µ spent by noon: 6 of the 18 hours it counts, so 900 000 µ by midnight.
     const view = budgetStatus(budget, { spentMicros: 300_000, reservedMicros: 0, crossed: [] }, Date.parse('2026-11-27T12:00:00Z'));
-    expect(view).toMatchObject({ scope: 'customer', customerId: 'acme', agentType: null, periodKey: '2026-11-27', periodEnd: '2026-11-28T00:00:00.000Z', forecastMicros: 600_000, forecastPercent: 60 });
+    expect(view).toMatchObject({ scope: 'customer', customerId: 'acme', agentType: null, periodKey: '2026-11-27', periodEnd: '2026-11-28T00:00:00.000Z', forecastMicros: 900_000, forecastPercent: 90 });
+    // The next day counts from midnight: half of it gone, 300 000 µ → 600 000 µ.
+    expect(budgetStatus(budget, { spentMicros: 300_000, reservedMicros: 0, crossed: [] }, Date.parse('2026-11-28T12:00:00Z'))).toMatchObject({ periodKey: '2026-11-28', forecastMicros: 600_000 });
   });
 });

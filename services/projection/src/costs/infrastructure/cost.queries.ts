@@ -21,7 +21,7 @@ export class PostgresCostQueries implements CostQueries {
     if (filter.customerId !== undefined) where.push(`customer_id = $${params.push(filter.customerId)}`);
     if (filter.agentType !== undefined) where.push(`agent_type = $${params.push(filter.agentType)}`);
     const keys = filter.groupBy.map((g) => GROUP_COLUMNS[g]);
-    const select = [...keys, 'currency', 'sum(attempts)::bigint AS attempts', 'sum(total_micros)::bigint AS total_micros', 'sum(resource_micros)::bigint AS resource_micros', 'sum(used_micros)::bigint AS used_micros'];
+    const select = [...keys, 'currency', 'sum(attempts)::bigint AS attempts', 'sum(total_micros)::bigint AS total_micros', 'sum(resource_micros)::bigint AS resource_micros', 'sum(used_micros) AS used_micros'];
     const order = keys.includes('hour') ? ['hour', ...keys.filter((k) => k !== 'hour')] : ['total_micros DESC', ...keys];
     const { rows } = await this.pool.query(
       `SELECT ${select.join(', ')} FROM ${this.schema}.cost_hourly WHERE ${where.join(' AND ')}
