@@ -6,6 +6,11 @@ import { z } from 'zod';
 export const optimizerConfig = {
   /** The price sheet (JSON, see README): validated at start; a bad one stops the service naming each problem. */
   PRICE_SHEET_FILE: z.string().default(path.resolve(__dirname, '../config/price-sheet.json')),
+  /**
+   * How long after an execution's end the costs of attempts it started are still waited for: then its
+   * cost is final anyway, with the attempts that never reported (their worker died) counted missing.
+   */
+  EXECUTION_COST_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
   /** How often the recommendations are recomputed from the pools' metrics. */
   RECOMMENDATION_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
   /** The window of metrics a recommendation looks at, and the samples it needs in it. */

@@ -1,32 +1,58 @@
+import { DurableTimers } from '@flotilla/event-store';
 import { TimerPoller, timerFiringId, type ServiceContext } from '@flotilla/service-kit';
 import type { Provider } from '@nestjs/common';
-import { BudgetCommands } from './budgets/budget-commands';
+import { BudgetCommands, type ReservationExpiry } from './budgets/budget-commands';
 import { BudgetStore } from './budgets/infrastructure/budget-store';
 import { CostLedger } from './costs/cost-ledger';
+import { ExecutionCostCommands, isExecutionCostGrace, type ExecutionCostGrace } from './costs/execution-cost-commands';
 import { CostStore } from './costs/infrastructure/cost-store';
+import { ExecutionCostStore } from './costs/infrastructure/execution-cost-store';
 import { loadPriceSheet } from './costs/infrastructure/price-sheet.loader';
 import type { OptimizerConfig } from './optimizer.config';
-import { BUDGET_COMMANDS, BUDGET_QUERIES, COST_LEDGER, COST_QUERIES, POOL_SAMPLES, PRICE_SHEET, PROVISIONED_CAPACITY, RECOMMENDATION_ROWS, RECOMMENDER, TIMER_POLLER } from './optimizer.constants';
+import {
+  BUDGET_COMMANDS,
+  BUDGET_QUERIES,
+  COST_LEDGER,
+  COST_QUERIES,
+  EXECUTION_COST_ROWS,
+  EXECUTION_COSTS,
+  POOL_SAMPLES,
+  PRICE_SHEET,
+  PROVISIONED_CAPACITY,
+  RECOMMENDATION_ROWS,
+  RECOMMENDER,
+  TIMER_POLLER,
+} from './optimizer.constants';
 import { DEFAULT_OVER_PROVISIONING } from './recommendations/domain/over-provisioning';
 import { PostgresPoolSamples, PostgresRecommendationRows } from './recommendations/infrastructure/recommendation-store';
 import { Recommender } from './recommendations/recommender';
 
-/** The optimizer's composition root: the price sheet, the cost ledger, budgets and their expiry timers, recommendations. */
+/** The optimizer's composition root: the price sheet, the cost ledger, execution costs and budgets with their timers, recommendations. */
 export function optimizerProviders({ platform, config }: ServiceContext<OptimizerConfig>): Provider[] {
   const sheet = loadPriceSheet('PRICE_SHEET_FILE', config.PRICE_SHEET_FILE);
   const costs = new CostStore(platform.pool, platform.store.schema, sheet.currency);
   const budgetRows = new BudgetStore(platform.pool, platform.store.schema);
   const budgets = new BudgetCommands(platform, budgetRows);
-  const ledger = new CostLedger(platform, sheet, costs, budgets);
-  // An unreleased reservation releases itself when it expires: a firing is an Expire command,
-  // recorded in the inbox under the timer's identity and due time so that it applies once.
+  const executionCostRows = new ExecutionCostStore(platform.pool, platform.store.schema);
+  const executionCosts = new ExecutionCostCommands(platform, executionCostRows, { currency: sheet.currency, graceMs: config.EXECUTION_COST_GRACE_MS });
+  const ledger = new CostLedger(platform, sheet, costs, budgets, executionCosts);
+  // One poller for the service's durable timers, of two kinds. A firing is recorded in the inbox under
+  // the timer's identity and due time, so that it applies once. An unreleased reservation releases
+  // itself when it expires (its timers predate the kinds, and carry none); an execution whose attempts
+  // did not all report within the grace period gets its final cost with those counted missing.
   const poller = new TimerPoller(
-    budgets.timers,
+    new DurableTimers<ReservationExpiry | ExecutionCostGrace>(platform.pool, platform.store.schema),
     async (timer) => {
-      await budgets.apply(timer.payload.budgetId, { type: 'Expire', reservationId: timer.payload.reservationId, now: Date.now() }, { causationId: null, inboxId: timerFiringId(timer) });
+      const { payload } = timer;
+      if (isExecutionCostGrace(payload)) await executionCosts.expireGrace(payload.executionId, { inboxId: timerFiringId(timer) });
+      else await budgets.apply(payload.budgetId, { type: 'Expire', reservationId: payload.reservationId, now: Date.now() }, { causationId: null, inboxId: timerFiringId(timer) });
     },
     platform.logger,
-    { spanName: () => 'timer.fire reservation_expiry', spanAttributes: (timer) => ({ 'flotilla.budget_id': timer.payload.budgetId, 'flotilla.reservation_id': timer.payload.reservationId }) },
+    {
+      spanName: (timer) => (isExecutionCostGrace(timer.payload) ? 'timer.fire execution_cost_grace' : 'timer.fire reservation_expiry'),
+      spanAttributes: ({ payload }): Record<string, string> =>
+        isExecutionCostGrace(payload) ? { 'flotilla.execution_id': payload.executionId } : { 'flotilla.budget_id': payload.budgetId, 'flotilla.reservation_id': payload.reservationId },
+    },
   );
   const samples = new PostgresPoolSamples(platform.pool, platform.store.schema);
   const recommendationRows = new PostgresRecommendationRows(platform.pool, platform.store.schema);
@@ -42,6 +68,8 @@ export function optimizerProviders({ platform, config }: ServiceContext<Optimize
   return [
     { provide: COST_LEDGER, useFactory: () => ledger },
     { provide: COST_QUERIES, useFactory: () => costs },
+    { provide: EXECUTION_COSTS, useFactory: () => executionCosts },
+    { provide: EXECUTION_COST_ROWS, useFactory: () => executionCostRows },
     { provide: BUDGET_COMMANDS, useFactory: () => budgets },
     { provide: BUDGET_QUERIES, useFactory: () => budgetRows },
     { provide: TIMER_POLLER, useFactory: () => poller },

@@ -53,7 +53,8 @@ export class EventDriver {
 }
 
 export class TopicTail<T> {
-  readonly events: { readonly type: string; readonly key: string | null; readonly payload: T }[] = [];
+  /** In arrival order (in offset order within a partition); `eventId` from the envelope's header, so that a republished copy can be told from a second event. */
+  readonly events: { readonly type: string; readonly key: string | null; readonly eventId: string | null; readonly payload: T }[] = [];
   /** Per partition, the offset of the next message to read. */
   private readonly positions = new Map<number, number>();
   private topic = '';
@@ -71,7 +72,7 @@ export class TopicTail<T> {
     await this.consumer.run({
       eachMessage: async ({ partition, message }) => {
         const { type, payload } = await this.serde.decode(message.value);
-        this.events.push({ type, key: message.key?.toString() ?? null, payload: payload as T });
+        this.events.push({ type, key: message.key?.toString() ?? null, eventId: message.headers?.['flotilla-event-id']?.toString() ?? null, payload: payload as T });
         this.positions.set(partition, Number(message.offset) + 1);
       },
     });

@@ -6,11 +6,14 @@ import { attemptCostDecider, attemptCostStreamId, type AttemptCostCommand, type 
 import type { PriceSheet } from './domain/price-sheet';
 import type { CostLedgerRows } from './ports';
 import type { BudgetCommands } from '../budgets/budget-commands';
+import type { ExecutionCostCommands } from './execution-cost-commands';
 
 /**
  * The cost ledger: each ended attempt's cost recorded once, as a CostRecorded event, a ledger row and
  * the spend of its budgets in the same transaction (with the report's inbox entry), so a redelivered
  * report, a restart or a second report of the same attempt never counts it twice, and none is lost.
+ * The same transaction finalizes the cost of an execution that had ended and now has all its attempts
+ * costed (the last cost arriving after the end).
  */
 export class CostLedger {
   private readonly batcher: CommandBatcher<AttemptCostCommand, AttemptCostEvent, AttemptCostState>;
@@ -21,6 +24,7 @@ export class CostLedger {
     readonly sheet: PriceSheet,
     private readonly store: CostLedgerRows,
     private readonly budgets: Pick<BudgetCommands, 'within'>,
+    private readonly executionCosts: Pick<ExecutionCostCommands, 'within'>,
   ) {
     this.recorded = new Counter({ name: 'optimizer_cost_recorded_micros_total', help: 'Micro-units of cost recorded, by agent type', labelNames: ['agent_type'], registers: [platform.metrics] });
     this.batcher = new CommandBatcher({
@@ -31,9 +35,17 @@ export class CostLedger {
       withinTransaction: async (client, commands) => {
         const recorded = commands.flatMap(({ applied, traceparent }) => applied.map(({ event }) => ({ cost: event.data, traceparent })));
         await this.store.insert(client, recorded.map((r) => r.cost));
+        // Then each execution of the batch is decided on once, on its locked row, with these rows in the
+        // ledger: one that had ended and now has every attempt costed is final. Execution rows are locked
+        // before budget rows, in every transaction that takes both.
+        const now = Date.now();
+        const byExecution = new Map(recorded.map(({ cost, traceparent }) => [cost.executionId, traceparent]));
+        await this.executionCosts.within(
+          client,
+          [...byExecution].map(([executionId, traceparent]) => ({ executionId, command: { type: 'RecordAttemptCosts' as const, now }, causationId: null, traceparent })),
+        );
         // Each cost counts on the budgets of its customer, its pool and the platform in the same commit:
         // never lost, never counted twice, and a threshold is crossed by the cost that reaches it.
-        const now = Date.now();
         await this.budgets.within(
           client,
           recorded.flatMap(({ cost, traceparent }) =>

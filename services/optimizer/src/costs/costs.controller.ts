@@ -3,11 +3,11 @@ import { ApiErrors, ApiPathParam, ApiQueryFrom, assertMayActFor, assertOps, Curr
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { COST_QUERIES, PRICE_SHEET, PROVISIONED_CAPACITY } from '../optimizer.constants';
+import { COST_QUERIES, EXECUTION_COST_ROWS, PRICE_SHEET, PROVISIONED_CAPACITY } from '../optimizer.constants';
 import { idleCost } from './domain/attempt-cost';
 import { pricesFor, type PriceSheet } from './domain/price-sheet';
 import { CUSTOMER_COST_SCHEMA, EXECUTION_COST_SCHEMA, POOL_COSTS_SCHEMA } from './costs.openapi';
-import type { CostLedgerRows, ProvisionedCapacity } from './ports';
+import type { CostLedgerRows, ExecutionCost, ExecutionCostRows, ProvisionedCapacity } from './ports';
 
 const executionIdParam = text().min(1).max(200).describe('execution id');
 const customerIdParam = text().min(1).max(200).describe('customer id');
@@ -28,19 +28,27 @@ export class CostsController {
     @Inject(COST_QUERIES) private readonly costs: CostLedgerRows,
     @Inject(PROVISIONED_CAPACITY) private readonly capacity: ProvisionedCapacity,
     @Inject(PRICE_SHEET) private readonly sheet: PriceSheet,
+    @Inject(EXECUTION_COST_ROWS) private readonly finality: ExecutionCostRows,
   ) {}
 
   @Get('executions/:id')
-  @ApiOperation({ summary: "What an execution cost so far, attempt by attempt; final once it ended. 404 for unknown ids and for other customers' executions" })
+  @ApiOperation({
+    summary: "What an execution cost so far, attempt by attempt; final once it ended. 404 for unknown ids and for other customers' executions",
+    description:
+      '`final` turns true once the execution ended and every attempt it started was costed, or the grace period after its end ran out (`missingAttempts` then says how many never reported): when ExecutionCostFinalized was published.',
+  })
   @ApiPathParam('id', executionIdParam)
   @ApiOkResponse({ description: "The execution's cost", schema: EXECUTION_COST_SCHEMA })
   @ApiErrors(400, { status: 404, description: 'No attempt of this execution has ended (yet), or it is another customer’s' })
   async execution(@CurrentPrincipal() principal: Principal, @Param('id') idParam: string) {
     const id = parseInput(executionIdParam, idParam, 'id');
-    const cost = await this.costs.execution(id);
+    const [ledger, state] = await Promise.all([this.costs.execution(id), this.finality.get(id)]);
+    const final = state?.status === 'Final' ? state.final : null;
+    // An execution that ended without starting an attempt (cancelled while queued) has a final cost of nothing.
+    const cost: ExecutionCost | null = ledger ?? (final && { executionId: id, customerId: final.customerId, currency: final.currency, totalMicros: 0, attempts: [] });
     // Another customer's execution answers exactly like a missing one: its existence is not leaked.
     if (!cost || (principal.role === 'customer' && cost.customerId !== principal.customerId)) throw new NotFoundError('execution cost', id, `no attempt of execution ${id} has been costed (yet)`);
-    return cost;
+    return final ? { ...cost, final: true, finalizedAt: new Date(final.finalizedAt).toISOString(), missingAttempts: final.missingAttempts } : { ...cost, final: false };
   }
 
   @Get('customers/:id')

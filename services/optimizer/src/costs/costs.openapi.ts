@@ -6,12 +6,15 @@ const time: SchemaObject = { type: 'string', format: 'date-time' };
 
 export const EXECUTION_COST_SCHEMA: SchemaObject = {
   type: 'object',
-  required: ['executionId', 'customerId', 'currency', 'totalMicros', 'attempts'],
+  required: ['executionId', 'customerId', 'currency', 'totalMicros', 'attempts', 'final'],
   properties: {
     executionId: { type: 'string' },
     customerId: { type: 'string' },
     currency: { type: 'string' },
     totalMicros: micros,
+    final: { type: 'boolean', description: 'the execution ended and its cost was finalized (ExecutionCostFinalized published)' },
+    finalizedAt: { ...time, description: 'when its cost became final; only when final' },
+    missingAttempts: { type: 'integer', minimum: 0, description: 'attempts it started that never reported before the grace period ran out; only when final' },
     attempts: {
       type: 'array',
       items: {

@@ -1,5 +1,6 @@
 import type { CostRecorded } from '@flotilla/contracts';
 import type { Transaction } from '@flotilla/event-store';
+import type { CostedAttempts, ExecutionCostState } from './domain/execution-cost';
 
 export interface AttemptCostRow {
   readonly costId: string;
@@ -57,4 +58,28 @@ export interface CostLedgerRows {
   execution(executionId: string): Promise<ExecutionCost | null>;
   customer(customerId: string, range: TimeRange): Promise<CustomerCost | null>;
   pools(range: TimeRange): Promise<PoolCost[]>;
+}
+
+export interface StoredExecutionCost {
+  readonly state: ExecutionCostState;
+  /** The version of the execution cost's stream: what its next event is appended after. */
+  readonly version: number;
+}
+
+/**
+ * Each execution's cost state as a row (Open, Ended awaiting costs, Final), like the budgets: locked
+ * for the transaction that decides on it, whether that transaction records costs or the end.
+ */
+export interface ExecutionCostRows {
+  /**
+   * Rows (state Open) for executions about to be decided on, so that they can be locked. Waits for a
+   * transaction that is creating the same row: a cost and the end of one execution never pass each other.
+   */
+  ensure(tx: Transaction, executionIds: readonly string[]): Promise<void>;
+  /** The rows of `executionIds`, locked in id order. */
+  lock(tx: Transaction, executionIds: readonly string[]): Promise<Map<string, StoredExecutionCost>>;
+  /** What the ledger holds for each execution as this transaction sees it (its own rows included); absent: nothing costed. */
+  costed(tx: Transaction, executionIds: readonly string[]): Promise<Map<string, CostedAttempts>>;
+  save(tx: Transaction, rows: ReadonlyArray<{ readonly executionId: string } & StoredExecutionCost>): Promise<void>;
+  get(executionId: string): Promise<ExecutionCostState | null>;
 }

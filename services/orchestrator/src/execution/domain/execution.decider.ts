@@ -118,7 +118,7 @@ function recordTaskCompleted(command: Command<'RecordTaskCompleted'>, state: Run
   if (completed.size === state.tasks.length) {
     events.push({
       type: 'flotilla.execution.ExecutionCompleted',
-      data: { executionId: state.executionId, customerId: state.customerId, completedAt: command.now, durationMs: Math.max(0, command.now - state.acceptedAt) },
+      data: { executionId: state.executionId, customerId: state.customerId, completedAt: command.now, durationMs: Math.max(0, command.now - state.acceptedAt), startedAttempts: state.startedAttempts },
     });
     return events;
   }
@@ -185,7 +185,10 @@ function failAttempt(state: Running, taskId: string, attempt: number, errorKind:
     const s = state.taskStates[t.taskId];
     if (t.taskId !== taskId && (s?.status === 'Dispatched' || s?.status === 'Started')) events.push(cancelAttempt(state.executionId, t, s.attempt, failure, now));
   }
-  events.push({ type: 'flotilla.execution.ExecutionFailed', data: { executionId: state.executionId, customerId: state.customerId, reason: failure, failedTaskId: taskId, failedAt: now } });
+  events.push({
+    type: 'flotilla.execution.ExecutionFailed',
+    data: { executionId: state.executionId, customerId: state.customerId, reason: failure, failedTaskId: taskId, failedAt: now, startedAttempts: state.startedAttempts },
+  });
   return events;
 }
 
@@ -196,7 +199,10 @@ function cancelExecution(command: Command<'CancelExecution'>, state: Queued | Ru
     if (s?.status === 'Dispatched' || s?.status === 'Started') events.push(cancelAttempt(state.executionId, t, s.attempt, `execution cancelled: ${command.reason}`, command.now));
     else if (!isTerminal(s)) events.push(skip(state.executionId, t.taskId, `execution cancelled: ${command.reason}`, command.now));
   }
-  events.push({ type: 'flotilla.execution.ExecutionCancelled', data: { executionId: state.executionId, customerId: state.customerId, reason: command.reason, cancelledAt: command.now } });
+  events.push({
+    type: 'flotilla.execution.ExecutionCancelled',
+    data: { executionId: state.executionId, customerId: state.customerId, reason: command.reason, cancelledAt: command.now, startedAttempts: state.startedAttempts },
+  });
   return events;
 }
 
@@ -228,7 +234,7 @@ export function evolve(state: ExecutionState, event: ExecutionEvent): ExecutionS
     case 'flotilla.execution.ExecutionAccepted': {
       const taskStates: Record<string, TaskState> = {};
       for (const task of event.data.tasks) taskStates[task.taskId] = { status: 'Pending' };
-      return { status: 'Queued', ...event.data, taskStates, queuedAt: event.data.acceptedAt, basePriority: 0, slaViolated: false, admittedAt: null };
+      return { status: 'Queued', ...event.data, taskStates, startedAttempts: [], queuedAt: event.data.acceptedAt, basePriority: 0, slaViolated: false, admittedAt: null };
     }
     case 'flotilla.execution.ExecutionQueued':
       return state.status === 'Queued' ? { ...state, basePriority: event.data.basePriority, queuedAt: event.data.queuedAt } : state;
@@ -242,8 +248,11 @@ export function evolve(state: ExecutionState, event: ExecutionEvent): ExecutionS
       return { status: 'Rejected', executionId: event.data.executionId, reasons: event.data.reasons };
     case 'flotilla.task.TaskDispatched':
       return withTask(state, event.data.taskId, { status: 'Dispatched', attempt: event.data.attempt });
-    case 'flotilla.execution.TaskStartRecorded':
-      return withTask(state, event.data.taskId, { status: 'Started', attempt: event.data.attempt, workerId: event.data.workerId });
+    case 'flotilla.execution.TaskStartRecorded': {
+      const { taskId, attempt, workerId } = event.data;
+      const started = withTask(state, taskId, { status: 'Started', attempt, workerId });
+      return started.status === 'Running' || started.status === 'Queued' ? { ...started, startedAttempts: [...started.startedAttempts, { taskId, attempt }] } : started;
+    }
     case 'flotilla.execution.TaskRetryScheduled':
       return withTask(state, event.data.taskId, { status: 'RetryScheduled', failedAttempt: event.data.failedAttempt, nextAttempt: event.data.nextAttempt });
     case 'flotilla.execution.TaskOutcomeRecorded': {

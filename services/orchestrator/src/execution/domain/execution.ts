@@ -9,6 +9,7 @@ import type {
   ExecutionFailed,
   ExecutionRejected,
   ExecutionRequested,
+  StartedAttempt,
   TaskCancellationRequested,
   TaskDispatched,
   TaskOutcomeRecorded,
@@ -87,6 +88,8 @@ interface Accepted {
   readonly kind: string;
   readonly tasks: readonly TaskSpec[];
   readonly taskStates: Readonly<Record<string, TaskState>>;
+  /** Every attempt whose start was recorded, in order: the end event lists them, so that whoever costs them knows when all have reported. */
+  readonly startedAttempts: readonly StartedAttempt[];
   readonly acceptedAt: number;
   readonly queuedAt: number;
   readonly basePriority: number;

@@ -252,3 +252,33 @@ describe('Execution decider: cancel', () => {
     expect(given(...history, ...cancelled).when({ type: 'CancelExecution', reason: 'again', now: T0 + 40 })).toEqual([]);
   });
 });
+
+describe('Execution decider: the attempts an ending lists (what the optimizer waits to have costed)', () => {
+  const start = (taskId: string, attempt: number, now: number): ExecutionCommand => ({ type: 'RecordTaskStarted', taskId, attempt, workerId: 'w', now });
+  /** Applies each command to the history so far; the whole history after them. */
+  const run = (history: ExecutionEvent[], ...commands: ExecutionCommand[]) => commands.reduce((h, command) => [...h, ...given(...h).when(command)], history);
+  const ending = (events: readonly ExecutionEvent[]) => events.find((e) => /Execution(Completed|Failed|Cancelled)$/.test(e.type))!.data as { startedAttempts: unknown };
+
+  it('a completed execution lists every attempt whose start was recorded, retries included', () => {
+    const r = request({ tasks: [task('plan', 'arch_planning'), task('code', 'code_gen', ['plan'])] });
+    const retry = (attempt: number): ExecutionCommand => ({ type: 'FireTimer', timer: { kind: 'retry', taskId: 'code', attempt, dueAt: 0 }, settings, now: T0 + 2_000 });
+    const history = run(requested(r), start('plan', 1, T0 + 1), { type: 'RecordTaskCompleted', taskId: 'plan', attempt: 1, now: T0 + 2 }, start('code', 1, T0 + 3), failed('code', 1), retry(2), start('code', 2, T0 + 2_001));
+    const done = given(...history).when({ type: 'RecordTaskCompleted', taskId: 'code', attempt: 2, now: T0 + 2_100 });
+    expect(ending(done).startedAttempts).toEqual([{ taskId: 'plan', attempt: 1 }, { taskId: 'code', attempt: 1 }, { taskId: 'code', attempt: 2 }]);
+  });
+
+  it('an attempt dispatched but never started is not listed (a schedule-to-start timeout, or a cancellation before it started)', () => {
+    const timedOut = run(requested(request({ tasks: [task('plan', 'arch_planning')] })), { type: 'FireTimer', timer: { kind: 'schedule_to_start', taskId: 'plan', attempt: 1, dueAt: 0 }, settings, now: T0 + 60_000 });
+    const history = run(timedOut, { type: 'FireTimer', timer: { kind: 'retry', taskId: 'plan', attempt: 2, dueAt: 0 }, settings, now: T0 + 61_000 }, start('plan', 2, T0 + 61_001));
+    expect(ending(given(...history).when({ type: 'RecordTaskCompleted', taskId: 'plan', attempt: 2, now: T0 + 61_100 })).startedAttempts).toEqual([{ taskId: 'plan', attempt: 2 }]);
+    const cancelled = given(...requested()).when({ type: 'CancelExecution', reason: 'customer asked', now: T0 + 5 });
+    expect(ending(cancelled).startedAttempts).toEqual([]);
+  });
+
+  it('a failed execution lists the attempt that timed out on a worker that stopped answering: it was started, and may never report', () => {
+    const r = request({ tasks: [task('ship', 'deployment')] }); // deployment: one attempt only
+    const history = run(requested(r), start('ship', 1, T0 + 1));
+    const events = given(...history).when({ type: 'FireTimer', timer: { kind: 'heartbeat', taskId: 'ship', attempt: 1, dueAt: 0 }, settings, now: T0 + 10_001 });
+    expect(ending(events).startedAttempts).toEqual([{ taskId: 'ship', attempt: 1 }]);
+  });
+});
