@@ -173,6 +173,27 @@ describe('optimizer: the cost ledger', () => {
       const byPool = (body.byAgentType as { totalMicros: number }[]).reduce((s, p) => s + p.totalMicros, 0);
       expect(byPool).toBe(body.totalMicros);
     }
+    // The read models agree too: each execution final with its attempts, each customer's sum per pool
+    // and per hour the sum of its executions, and the costliest executions those of the run.
+    const readModel = async (url: string) => (await fetch(`${flotilla.url('projection')}${url}`, { headers: { authorization: `Bearer ${ops}` } })).json();
+    for (const id of ids) {
+      await waitFor(`the projection to mark the cost of ${id} final`, async () => ((await readModel(`/v1/executions/${id}`)) as { costFinal: boolean }).costFinal);
+      expect(await readModel(`/v1/executions/${id}`)).toMatchObject({ costMicros: expectedTotal.get(id), costAttempts: expectedAttempts.get(id), costFinal: true, costMissingAttempts: 0 });
+    }
+    for (const customerId of new Set(customerOf.values())) {
+      const own = ids.filter((id) => customerOf.get(id) === customerId);
+      const sum = own.reduce((s, id) => s + expectedTotal.get(id)!, 0);
+      const attempts = own.reduce((s, id) => s + expectedAttempts.get(id)!, 0);
+      const range = `from=${encodeURIComponent(new Date(Date.now() - 2 * 3_600_000).toISOString())}`;
+      const [byCustomer, byPoolAndHour, costliest] = (await Promise.all([
+        readModel(`/v1/costs?groupBy=customer&customerId=${customerId}&${range}`),
+        readModel(`/v1/costs?groupBy=hour,pool&customerId=${customerId}&${range}`),
+        readModel(`/v1/costs/executions?customerId=${customerId}&final=true&limit=200`),
+      ])) as [{ rows: { totalMicros: number; attempts: number }[] }, { rows: { totalMicros: number }[] }, { items: { executionId: string; costMicros: number }[] }];
+      expect(byCustomer.rows).toEqual([expect.objectContaining({ customerId, totalMicros: sum, attempts })]);
+      expect(byPoolAndHour.rows.reduce((s, r) => s + r.totalMicros, 0)).toBe(sum);
+      expect(Object.fromEntries(costliest.items.map((e) => [e.executionId, e.costMicros]))).toEqual(Object.fromEntries(own.map((id) => [id, expectedTotal.get(id)])));
+    }
   }
 
   it('agrees to the micro-unit with prices computed independently from the task reports, retries and failures included', async () => {

@@ -43,7 +43,8 @@ exports.up = (pgm) => {
       ADD COLUMN cost_final           BOOLEAN NOT NULL DEFAULT false,
       ADD COLUMN cost_attempts        INTEGER NOT NULL DEFAULT 0,
       ADD COLUMN cost_missing_attempts INTEGER NOT NULL DEFAULT 0;
-    CREATE INDEX executions_cost_idx ON executions (cost_micros DESC, execution_id DESC) WHERE cost_micros > 0;
+    -- Executions with a cost (some attempt costed, or final at zero), by cost: the costliest first.
+    CREATE INDEX executions_cost_idx ON executions (cost_micros DESC, execution_id DESC) WHERE cost_attempts > 0 OR cost_final;
 
     CREATE TABLE budgets (
       budget_id        TEXT PRIMARY KEY,

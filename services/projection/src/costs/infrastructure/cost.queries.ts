@@ -57,7 +57,8 @@ export class PostgresCostQueries implements CostQueries {
   }
 
   async costliestExecutions(filter: ExecutionCostFilter): Promise<readonly ExecutionCostView[]> {
-    const where = ['cost_micros > 0'];
+    // The partial index's predicate: executions with a cost, zero included once final.
+    const where = ['(cost_attempts > 0 OR cost_final)'];
     const params: unknown[] = [];
     if (filter.customerId !== undefined) where.push(`customer_id = $${params.push(filter.customerId)}`);
     if (filter.from !== undefined) where.push(`accepted_at >= $${params.push(filter.from)}`);
