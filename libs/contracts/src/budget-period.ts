@@ -60,3 +60,28 @@ export function forecastSpend(spentMicros: number, period: Pick<BudgetPeriod, 's
   const elapsed = Math.max(0, now - period.start);
   return elapsed < length / 10 ? spentMicros : Math.round((spentMicros * length) / elapsed);
 }
+
+/**
+ * A budget's figures for its current period, as both the optimizer's API and the read model answer
+ * them: the spend, what is held, what is left, and where it is heading. Times are ISO-8601.
+ */
+export interface BudgetPeriodFigures {
+  readonly budgetId: string;
+  readonly amountMicros: number;
+  readonly thresholds: readonly number[];
+  readonly atExhaustion: string;
+  readonly periodKey: string;
+  readonly periodStart: string;
+  readonly periodEnd: string;
+  readonly spentMicros: number;
+  readonly reservedMicros: number;
+  /** amount − spent − reserved, never below 0. */
+  readonly availableMicros: number;
+  /** Spent as a percentage of the amount, two decimals. */
+  readonly percentUsed: number;
+  /** Spend at the end of the period at the pace so far (forecastSpend). */
+  readonly forecastMicros: number;
+  readonly forecastPercent: number;
+  /** Thresholds crossed this period, ascending. */
+  readonly crossed: readonly number[];
+}

@@ -1,25 +1,9 @@
 import { availableMicros, reservedMicros, type BudgetState } from './budget';
-import { forecastSpend, percentOfBudget, periodAt } from '@flotilla/contracts';
+import { forecastSpend, percentOfBudget, periodAt, type BudgetPeriodFigures } from '@flotilla/contracts';
 
 /** A budget as the API shows it at `now`: the current period's spend, what is held, what is left, and where it is heading. */
-export interface BudgetView {
-  readonly budgetId: string;
+export interface BudgetView extends BudgetPeriodFigures {
   readonly period: string;
-  readonly amountMicros: number;
-  readonly thresholds: readonly number[];
-  readonly atExhaustion: string;
-  readonly periodKey: string;
-  readonly periodStart: string;
-  readonly periodEnd: string;
-  readonly spentMicros: number;
-  readonly reservedMicros: number;
-  readonly availableMicros: number;
-  /** Spent as a percentage of the amount, two decimals. */
-  readonly percentUsed: number;
-  readonly crossed: readonly number[];
-  /** Spend at the end of the period at the pace so far (forecastSpend). */
-  readonly forecastMicros: number;
-  readonly forecastPercent: number;
 }
 
 export function budgetView(state: Extract<BudgetState, { status: 'Active' }>, now: number): BudgetView {

@@ -1,4 +1,4 @@
-import { budgetScopeOf, forecastSpend, percentOfBudget, periodAt, type BudgetPeriod, type BudgetPeriodKind } from '@flotilla/contracts';
+import { budgetScopeOf, forecastSpend, percentOfBudget, periodAt, type BudgetPeriod, type BudgetPeriodFigures, type BudgetPeriodKind } from '@flotilla/contracts';
 
 /** A budget as the read model keeps it: its latest definition (BudgetDefined). */
 export interface BudgetDefinitionRow {
@@ -25,25 +25,11 @@ export interface PeriodSpend {
 
 export type BudgetLevel = 'ok' | 'warning' | 'critical' | 'exhausted';
 
-export interface BudgetStatusView {
-  readonly budgetId: string;
+export interface BudgetStatusView extends BudgetPeriodFigures {
   readonly scope: 'customer' | 'pool' | 'global';
   readonly customerId: string | null;
   readonly agentType: string | null;
   readonly period: BudgetPeriodKind;
-  readonly amountMicros: number;
-  readonly thresholds: readonly number[];
-  readonly atExhaustion: string;
-  readonly periodKey: string;
-  readonly periodStart: string;
-  readonly periodEnd: string;
-  readonly spentMicros: number;
-  readonly reservedMicros: number;
-  readonly availableMicros: number;
-  readonly percentUsed: number;
-  readonly forecastMicros: number;
-  readonly forecastPercent: number;
-  readonly crossed: readonly number[];
   /** By the highest threshold crossed: below the lowest ok; the lowest warning; 100 % or more exhausted; any other critical. */
   readonly level: BudgetLevel;
   readonly definedAt: string;

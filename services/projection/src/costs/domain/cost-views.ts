@@ -4,6 +4,7 @@
  * `CostQueries`; the HTTP layer only depends on this file. Money is integer micro-units of
  * `currency`; times are ISO-8601 strings.
  */
+import type { RecommendationIssued } from '@flotilla/contracts';
 import type { BudgetStatusView } from './budget-status';
 
 export type { BudgetStatusView } from './budget-status';
@@ -64,16 +65,8 @@ export interface ExecutionCostFilter {
 
 export type RecommendationStatus = 'open' | 'dismissed';
 
-export interface RecommendationView {
-  readonly recommendationId: string;
-  readonly kind: string;
-  readonly agentType: string;
-  readonly summary: string;
-  readonly currentWorkers: number;
-  readonly recommendedWorkers: number;
-  readonly estimatedMonthlySavingMicros: number;
-  readonly confidence: number;
-  readonly evidence: Readonly<Record<string, string>>;
+/** A recommendation as last issued (RecommendationIssued, times as ISO-8601), and whether it was dismissed. */
+export interface RecommendationView extends Omit<RecommendationIssued, 'issuedAt'> {
   readonly issuedAt: string;
   readonly status: RecommendationStatus;
   readonly dismissed: { readonly at: string; readonly by: string; readonly reason: string } | null;
