@@ -106,8 +106,8 @@ export const TOPICS = {
     retentionMs: RETENTION_MS.default,
     compacted: false,
     key: 'agentType',
-    carries: ['flotilla.pool.PoolCapacityChangeRequested'],
-    description: 'PoolCapacityChangeRequested: workers / concurrency per pool, from the scaler saga or an operator',
+    carries: ['flotilla.pool.PoolCapacityChangeRequested', 'flotilla.pool.PoolReplicasRequested'],
+    description: 'PoolReplicasRequested: the workers (replicas) a pool should run, from the scale saga or an operator; PoolCapacityChangeRequested: the embedded pools\' slots on each instance',
   },
   poolEvents: {
     name: 'flotilla.pool-events',
@@ -115,8 +115,8 @@ export const TOPICS = {
     retentionMs: RETENTION_MS.audit,
     compacted: false,
     key: 'agentType',
-    carries: ['flotilla.pool.PoolCapacityProvisioned'],
-    description: 'PoolCapacityProvisioned: what a pool provisioned in answer to a capacity command',
+    carries: ['flotilla.pool.PoolCapacityProvisioned', 'flotilla.pool.PoolReplicasChanged', 'flotilla.pool.PoolWorkerReady', 'flotilla.pool.PoolWorkerFailed', 'flotilla.pool.PoolWorkerDrained', 'flotilla.pool.PoolReplicasReached'],
+    description: 'What a pool did: its replicas accepted or rejected, each worker ready, failed or drained, the requested replicas reached; PoolCapacityProvisioned for slot changes',
   },
   costs: {
     name: 'flotilla.costs',

@@ -500,6 +500,90 @@ export interface PoolMetricsReported {
   readonly reportedAt: number;
 }
 
+/** The agent pool's answer to PoolReplicasRequested: the desired replicas accepted (workers start or drain from now on) or rejected with the reason (out of the pool's bounds, unknown agent type). A repeated request gets the same answer. */
+export interface PoolReplicasChanged {
+  readonly requestId: string;
+  readonly agentType: string;
+  /** accepted or rejected */
+  readonly outcome: string;
+  readonly reason: null | string;
+  readonly previousReplicas: number;
+  /** desired replicas now (unchanged when rejected) */
+  readonly replicas: number;
+  readonly readyReplicas: number;
+  readonly slotsPerWorker: number;
+  /** embedded, process or kubernetes */
+  readonly provisioner: string;
+  /** epoch milliseconds */
+  readonly changedAt: number;
+}
+
+/** The pool runs exactly the replicas of the request, all ready (after starting or draining workers). The scale saga's provisioning (or drain) step ends on it. */
+export interface PoolReplicasReached {
+  readonly requestId: string;
+  readonly agentType: string;
+  readonly replicas: number;
+  /** epoch milliseconds */
+  readonly reachedAt: number;
+}
+
+/** Command to a pool: run this many workers (replicas), each with the pool's slots per worker. The scale saga sends it with its saga id (and a step suffix) as requestId; the agent pool answers PoolReplicasChanged with the same requestId, then PoolWorkerReady / PoolWorkerFailed / PoolWorkerDrained per worker and PoolReplicasReached once the pool runs exactly that many ready workers. Idempotent by requestId. */
+export interface PoolReplicasRequested {
+  readonly requestId: string;
+  readonly agentType: string;
+  /** 0 (scale to zero) or more */
+  readonly replicas: number;
+  readonly reason: string;
+  readonly requestedBy: string;
+  /** epoch milliseconds */
+  readonly requestedAt: number;
+}
+
+/** A worker left the pool on a scale-down: it stopped fetching, finished what it had within the grace period, and exited; what it could not finish it handed back (left uncommitted, so the group redelivers it). */
+export interface PoolWorkerDrained {
+  readonly agentType: string;
+  readonly workerId: string;
+  readonly requestId: null | string;
+  readonly drainMs: number;
+  /** attempts it did not finish within the grace period */
+  readonly handedBack: number;
+  readonly readyReplicas: number;
+  /** desired replicas */
+  readonly replicas: number;
+  /** epoch milliseconds */
+  readonly drainedAt: number;
+}
+
+/** A worker of the pool failed: it could not start (exited or timed out before ready), or exited while it ran. Its dispatches in flight go back to the group. */
+export interface PoolWorkerFailed {
+  readonly agentType: string;
+  readonly workerId: string;
+  readonly requestId: null | string;
+  /** starting or running */
+  readonly phase: string;
+  readonly reason: string;
+  readonly readyReplicas: number;
+  /** desired replicas */
+  readonly replicas: number;
+  /** epoch milliseconds */
+  readonly failedAt: number;
+}
+
+/** A worker of the pool is ready: it joined the pool's consumer group and takes dispatches. Only then does it count as provisioned. */
+export interface PoolWorkerReady {
+  readonly agentType: string;
+  readonly workerId: string;
+  /** the request that started it; null for a worker started to replace one that died */
+  readonly requestId: null | string;
+  /** from its start to ready */
+  readonly timeToReadyMs: number;
+  readonly readyReplicas: number;
+  /** desired replicas */
+  readonly replicas: number;
+  /** epoch milliseconds */
+  readonly readyAt: number;
+}
+
 export interface ResourceUsage {
   readonly cpuTimeMs: number;
   readonly peakRssBytes: number;
@@ -623,6 +707,12 @@ export interface EventPayloads {
   'flotilla.pool.PoolCapacityChangeRequested': PoolCapacityChangeRequested;
   'flotilla.pool.PoolCapacityProvisioned': PoolCapacityProvisioned;
   'flotilla.pool.PoolMetricsReported': PoolMetricsReported;
+  'flotilla.pool.PoolReplicasChanged': PoolReplicasChanged;
+  'flotilla.pool.PoolReplicasReached': PoolReplicasReached;
+  'flotilla.pool.PoolReplicasRequested': PoolReplicasRequested;
+  'flotilla.pool.PoolWorkerDrained': PoolWorkerDrained;
+  'flotilla.pool.PoolWorkerFailed': PoolWorkerFailed;
+  'flotilla.pool.PoolWorkerReady': PoolWorkerReady;
   'flotilla.task.TaskCancellationRequested': TaskCancellationRequested;
   'flotilla.task.TaskCompleted': TaskCompleted;
   'flotilla.task.TaskDispatched': TaskDispatched;
@@ -672,6 +762,12 @@ export const EVENT_SCHEMAS: Readonly<Record<EventType, object>> = {
   'flotilla.pool.PoolCapacityChangeRequested': {"type":"record","name":"PoolCapacityChangeRequested","namespace":"flotilla.pool","doc":"Command to a pool: provision this many workers and/or task slots. The scaler's saga sends it and waits for PoolCapacityProvisioned with the same requestId.","fields":[{"name":"requestId","type":"string"},{"name":"agentType","type":"string"},{"name":"workers","type":["null","int"],"default":null},{"name":"concurrency","type":["null","int"],"default":null},{"name":"reason","type":"string","default":""},{"name":"requestedBy","type":"string","default":""},{"name":"requestedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.pool.PoolCapacityProvisioned': {"type":"record","name":"PoolCapacityProvisioned","namespace":"flotilla.pool","doc":"The answer to PoolCapacityChangeRequested: what the pool actually has now. outcome = provisioned | partial | rejected, with the reason when not fully provisioned.","fields":[{"name":"requestId","type":"string"},{"name":"agentType","type":"string"},{"name":"instanceId","type":"string"},{"name":"outcome","type":"string"},{"name":"reason","type":["null","string"],"default":null},{"name":"previousWorkers","type":"int"},{"name":"previousConcurrency","type":"int"},{"name":"workers","type":"int"},{"name":"concurrency","type":"int"},{"name":"provisionedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.pool.PoolMetricsReported': {"type":"record","name":"PoolMetricsReported","namespace":"flotilla.pool","doc":"One pool instance's view of one agent type over the last reporting window. The scaler sums instances of a pool; rates are per second over the window.","fields":[{"name":"agentType","type":"string"},{"name":"instanceId","type":"string"},{"name":"windowStartedAt","type":"long","doc":"epoch milliseconds"},{"name":"windowEndedAt","type":"long","doc":"epoch milliseconds"},{"name":"workers","type":"int","doc":"provisioned workers of this pool on this instance"},{"name":"concurrency","type":"int","doc":"task slots of this pool on this instance (its bulkhead)"},{"name":"inFlight","type":"int"},{"name":"backlog","type":"long","doc":"consumer lag of the pool's dispatch topic (messages not yet taken)"},{"name":"utilization","type":"double","doc":"busy slot-time / available slot-time over the window, 0..1"},{"name":"arrivalRatePerSec","type":"double"},{"name":"completionRatePerSec","type":"double"},{"name":"errorRate","type":"double","doc":"failed / finished attempts over the window, 0..1"},{"name":"latencyP50Ms","type":["null","double"],"default":null},{"name":"latencyP95Ms","type":["null","double"],"default":null},{"name":"cpuPercent","type":"double","doc":"CPU of the pool's processes over the window, percent of one core"},{"name":"memoryRssBytes","type":"long"},{"name":"reportedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.pool.PoolReplicasChanged': {"type":"record","name":"PoolReplicasChanged","namespace":"flotilla.pool","doc":"The agent pool's answer to PoolReplicasRequested: the desired replicas accepted (workers start or drain from now on) or rejected with the reason (out of the pool's bounds, unknown agent type). A repeated request gets the same answer.","fields":[{"name":"requestId","type":"string"},{"name":"agentType","type":"string"},{"name":"outcome","type":"string","doc":"accepted or rejected"},{"name":"reason","type":["null","string"],"default":null},{"name":"previousReplicas","type":"int"},{"name":"replicas","type":"int","doc":"desired replicas now (unchanged when rejected)"},{"name":"readyReplicas","type":"int"},{"name":"slotsPerWorker","type":"int"},{"name":"provisioner","type":"string","doc":"embedded, process or kubernetes"},{"name":"changedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.pool.PoolReplicasReached': {"type":"record","name":"PoolReplicasReached","namespace":"flotilla.pool","doc":"The pool runs exactly the replicas of the request, all ready (after starting or draining workers). The scale saga's provisioning (or drain) step ends on it.","fields":[{"name":"requestId","type":"string"},{"name":"agentType","type":"string"},{"name":"replicas","type":"int"},{"name":"reachedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.pool.PoolReplicasRequested': {"type":"record","name":"PoolReplicasRequested","namespace":"flotilla.pool","doc":"Command to a pool: run this many workers (replicas), each with the pool's slots per worker. The scale saga sends it with its saga id (and a step suffix) as requestId; the agent pool answers PoolReplicasChanged with the same requestId, then PoolWorkerReady / PoolWorkerFailed / PoolWorkerDrained per worker and PoolReplicasReached once the pool runs exactly that many ready workers. Idempotent by requestId.","fields":[{"name":"requestId","type":"string"},{"name":"agentType","type":"string"},{"name":"replicas","type":"int","doc":"0 (scale to zero) or more"},{"name":"reason","type":"string","default":""},{"name":"requestedBy","type":"string","default":""},{"name":"requestedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.pool.PoolWorkerDrained': {"type":"record","name":"PoolWorkerDrained","namespace":"flotilla.pool","doc":"A worker left the pool on a scale-down: it stopped fetching, finished what it had within the grace period, and exited; what it could not finish it handed back (left uncommitted, so the group redelivers it).","fields":[{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"requestId","type":["null","string"],"default":null},{"name":"drainMs","type":"long"},{"name":"handedBack","type":"int","doc":"attempts it did not finish within the grace period"},{"name":"readyReplicas","type":"int"},{"name":"replicas","type":"int","doc":"desired replicas"},{"name":"drainedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.pool.PoolWorkerFailed': {"type":"record","name":"PoolWorkerFailed","namespace":"flotilla.pool","doc":"A worker of the pool failed: it could not start (exited or timed out before ready), or exited while it ran. Its dispatches in flight go back to the group.","fields":[{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"requestId","type":["null","string"],"default":null},{"name":"phase","type":"string","doc":"starting or running"},{"name":"reason","type":"string"},{"name":"readyReplicas","type":"int"},{"name":"replicas","type":"int","doc":"desired replicas"},{"name":"failedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.pool.PoolWorkerReady': {"type":"record","name":"PoolWorkerReady","namespace":"flotilla.pool","doc":"A worker of the pool is ready: it joined the pool's consumer group and takes dispatches. Only then does it count as provisioned.","fields":[{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"requestId","type":["null","string"],"default":null,"doc":"the request that started it; null for a worker started to replace one that died"},{"name":"timeToReadyMs","type":"long","doc":"from its start to ready"},{"name":"readyReplicas","type":"int"},{"name":"replicas","type":"int","doc":"desired replicas"},{"name":"readyAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.task.TaskCancellationRequested': {"type":"record","name":"TaskCancellationRequested","namespace":"flotilla.task","doc":"Tells the pool running this attempt to stop it (cancelled execution, or a timeout already gave up on it).","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"reason","type":"string"},{"name":"requestedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.task.TaskCompleted': {"type":"record","name":"TaskCompleted","namespace":"flotilla.task","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string","default":"","doc":"The execution's customer, from its dispatch, so that what the attempt cost is charged to someone; empty from pools that predate it."},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"output","type":{"type":"map","values":"string"},"default":{}},{"name":"usage","type":{"type":"record","name":"ResourceUsage","namespace":"flotilla.task","fields":[{"name":"cpuTimeMs","type":"double"},{"name":"peakRssBytes","type":"long"},{"name":"wallTimeMs","type":"double"}]}},{"name":"completedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.task.TaskDispatched': {"type":"record","name":"TaskDispatched","namespace":"flotilla.task","doc":"The orchestrator hands one attempt of a task to the pool of its agent type (one topic per agent type).","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"input","type":{"type":"map","values":"string"},"default":{}},{"name":"dispatchedAt","type":"long","doc":"epoch milliseconds"}]},
