@@ -14,3 +14,6 @@ export interface AgentPoolSettings {
 }
 export const DISPATCH_CONSUMER = Symbol('DISPATCH_CONSUMER');
 export const POOL_METRICS_REPORTER = Symbol('POOL_METRICS_REPORTER');
+export const POOL_REPLICAS = Symbol('POOL_REPLICAS');
+export const PROVISIONING_LOOP = Symbol('PROVISIONING_LOOP');
+export const ORPHAN_WATCH = Symbol('ORPHAN_WATCH');

@@ -39,6 +39,8 @@ export interface AgentPoolsOptions {
   readonly taskDurations: Histogram;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** After a drain (at shutdown): how many attempts were still held, handed back to the group (a worker records it for its supervisor). */
+  readonly onDrained?: (handedBack: number) => Promise<void>;
 }
 
 /**
@@ -134,6 +136,11 @@ export class AgentPools implements HandOffSink {
     const deadline = this.now() + timeoutMs;
     let all = true;
     for (const pool of this.pools.values()) all = (await pool.bulkhead.drain(Math.max(0, deadline - this.now()))) && all;
+    if (this.options.onDrained) {
+      let held = 0;
+      for (const pool of this.pools.values()) held += pool.bulkhead.inFlight + pool.bulkhead.queued;
+      await this.options.onDrained(held).catch((error) => this.options.logger.warn({ err: error }, 'how the drain ended could not be recorded'));
+    }
     return all;
   }
 

@@ -1,0 +1,101 @@
+import type { Logger } from '@flotilla/observability';
+import type { BackgroundWork } from '@flotilla/service-kit';
+import { randomUUID } from 'node:crypto';
+import type { Active } from './domain/pool-replicas';
+import { planProvisioning, type PlanSettings } from './domain/pool-replicas.plan';
+import type { PoolReplicasCommands } from './pool-replicas.commands';
+import type { WorkerProvisioner } from './ports';
+
+export interface ProvisioningLoopOptions {
+  readonly commands: PoolReplicasCommands;
+  readonly provisioner: WorkerProvisioner;
+  readonly plan: PlanSettings;
+  readonly intervalMs: number;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/**
+ * Brings each provisioned pool to its record, again and again: looks at its workers (ready, gone,
+ * drained), records what changed, then starts, drains or stops workers by the pool's plan. Every step
+ * is recorded before it is done (a worker is recorded starting before its process exists), so an
+ * agent pool killed at any moment resumes from the record: a worker it never started is found gone
+ * and replaced; one it did start is found running and watched again.
+ */
+export class ProvisioningLoop implements BackgroundWork {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private readonly now: () => number;
+
+  constructor(private readonly options: ProvisioningLoopOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    const tick = () => {
+      this.running = this.running
+        .then(() => this.once())
+        .catch((error) => this.options.logger.warn({ err: error }, 'provisioning round failed; the next one tries again'))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.options.intervalMs);
+        });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    await this.options.provisioner.close();
+  }
+
+  /** One round over every provisioned pool. */
+  async once(): Promise<void> {
+    const { commands } = this.options;
+    for (const agentType of commands.provisioned) {
+      const state = commands.state(agentType);
+      if (state.status === 'Active') await this.reconcile(agentType, state);
+    }
+  }
+
+  private async reconcile(agentType: string, state: Active): Promise<void> {
+    const { commands, provisioner } = this.options;
+    const sightings = await provisioner.inspect(agentType, Object.values(state.workers));
+    for (const [workerId, sighting] of sightings) {
+      const worker = state.workers[workerId];
+      if (sighting.state === 'ready' && worker.status === 'starting') await commands.observe(agentType, { type: 'ObserveWorkerReady', workerId, now: this.now() });
+      if (sighting.state === 'exited') {
+        await commands.observe(
+          agentType,
+          sighting.drained ? { type: 'ObserveWorkerDrained', workerId, handedBack: sighting.drained.handedBack, now: this.now() } : { type: 'ObserveWorkerFailed', workerId, reason: `the worker ${sighting.reason}`, now: this.now() },
+        );
+      }
+    }
+    const current = commands.state(agentType);
+    if (current.status !== 'Active') return;
+    const plan = planProvisioning(current, this.now(), this.options.plan);
+    for (const workerId of plan.startTimedOut) {
+      await commands.observe(agentType, { type: 'ObserveWorkerFailed', workerId, reason: `not ready within ${this.options.plan.startTimeoutMs} ms`, now: this.now() });
+      await provisioner.stop(workerId);
+    }
+    for (const workerId of plan.drainTimedOut) {
+      await provisioner.stop(workerId);
+      await commands.observe(agentType, { type: 'ObserveWorkerFailed', workerId, reason: `did not drain within ${this.options.plan.drainTimeoutMs} ms and was stopped; what it held goes back to the group`, now: this.now() });
+    }
+    for (const workerId of plan.drain) {
+      await commands.observe(agentType, { type: 'ObserveWorkerDraining', workerId, now: this.now() });
+      await provisioner.drain(workerId);
+    }
+    for (let i = 0; i < plan.start; i++) {
+      const workerId = `${agentType}-${randomUUID().slice(0, 8)}`;
+      await commands.observe(agentType, { type: 'ObserveWorkerStarting', workerId, now: this.now() });
+      try {
+        await provisioner.launch(agentType, workerId);
+      } catch (error) {
+        await commands.observe(agentType, { type: 'ObserveWorkerFailed', workerId, reason: `could not be started: ${(error as Error).message}`, now: this.now() });
+      }
+    }
+  }
+}
