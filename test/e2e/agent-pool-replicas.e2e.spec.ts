@@ -38,7 +38,7 @@ describe('agent pool: provisioned replicas (worker processes)', () => {
     schema = flotilla.schema('agent-pool');
     driver = new EventDriver(flotilla.namespace);
     await driver.connect();
-    [poolEvents, taskEvents] = await Promise.all([driver.tail('flotilla.pool-events'), driver.tail('flotilla.task-events')]);
+    [poolEvents, taskEvents] = await Promise.all([driver.tail('flotilla.pool-events'), driver.tail<TaskStarted & TaskCompleted>('flotilla.task-events')]);
   });
   afterAll(async () => {
     await Promise.all([poolEvents?.stop(), taskEvents?.stop()]);
