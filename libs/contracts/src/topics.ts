@@ -163,6 +163,15 @@ export const TOPICS = {
     carries: ['flotilla.budget.BudgetReservationRequested', 'flotilla.budget.BudgetReservationCommitRequested', 'flotilla.budget.BudgetReservationReleaseRequested'],
     description: 'The budget guard protocol: reserve, commit and release requests (from the scale saga), keyed by budget so that each budget takes them in order',
   },
+  scaling: {
+    name: 'flotilla.scaling',
+    partitions: PARTITIONS,
+    retentionMs: RETENTION_MS.audit,
+    compacted: false,
+    key: 'agentType',
+    carries: ['flotilla.scaling.ScalingPolicyDefined', 'flotilla.scaling.ScalingPolicyRemoved', 'flotilla.scaling.ScalingOverrideSet', 'flotilla.scaling.ScalingOverrideCleared', 'flotilla.scaling.ScalingPaused', 'flotilla.scaling.ScalingResumed', 'flotilla.scaling.ScalingDecisionRecorded', 'flotilla.scaling.ScaleSagaRequested', 'flotilla.scaling.ScaleDecisionCoalesced', 'flotilla.scaling.ScaleDecisionSkipped', 'flotilla.scaling.ScaleSagaEnded', 'flotilla.scaling.ScaleSagaStarted', 'flotilla.scaling.ScaleBudgetReserved', 'flotilla.scaling.ScaleBudgetWaived', 'flotilla.scaling.ScaleActionDenied', 'flotilla.scaling.ScaleReplicasAccepted', 'flotilla.scaling.ScaleWorkerReady', 'flotilla.scaling.ScaleReplicasReached', 'flotilla.scaling.ScaleSagaCompleted', 'flotilla.scaling.ScaleSagaCompensationStarted', 'flotilla.scaling.ScaleCompensationStepRetried', 'flotilla.scaling.ScaleCompensationStepCompleted', 'flotilla.scaling.ScaleSagaCompensated'],
+    description: "The scaler's audit trail, per pool: policies defined and removed, overrides and pauses, each recorded decision with why, the decisions' coalescing into one scale saga at a time, and each saga's steps, compensations and end",
+  },
 } as const satisfies Record<string, TopicSpec>;
 
 /** Task dispatches go to one topic per agent type, so a pool's backlog is that topic's consumer lag. */

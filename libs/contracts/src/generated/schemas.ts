@@ -584,6 +584,376 @@ export interface PoolWorkerReady {
   readonly readyAt: number;
 }
 
+/** The budget reservation's answer to a scale-up decision. */
+export interface DecisionBudgetOutcome {
+  readonly reservationId: string;
+  readonly outcome: 'reserved' | 'denied';
+  /** the replicas the budget allows (the desired count when reserved) */
+  readonly replicas: number;
+  /** why it was denied; null when reserved */
+  readonly reason: null | string;
+}
+
+/** What one stage between the recommendation and the replicas asked for did: the count it received, the count it passed on, and why. */
+export interface DecisionStage {
+  readonly stage: 'stabilization' | 'rate_limit' | 'bounds' | 'cooldown' | 'override' | 'pause' | 'budget';
+  /** the replicas it received */
+  readonly from: number;
+  /** the replicas it passed on */
+  readonly to: number;
+  readonly note: string;
+}
+
+/** The optimizer denied the money for a scale-up: nothing was provisioned and the saga ends. An AlertRaised goes with it. */
+export interface ScaleActionDenied {
+  readonly sagaId: string;
+  readonly agentType: string;
+  readonly decisionId: string;
+  readonly fromReplicas: number;
+  readonly toReplicas: number;
+  readonly budgetId: string;
+  readonly reservationId: string;
+  /** integer micro-units of the price sheet's currency: what was asked for */
+  readonly amountMicros: number;
+  /** integer micro-units of the price sheet's currency: what the budget has available */
+  readonly availableMicros: number;
+  readonly reason: string;
+  /** epoch milliseconds */
+  readonly deniedAt: number;
+}
+
+/** The optimizer holds the money for the scale-up: provisioning begins. */
+export interface ScaleBudgetReserved {
+  readonly sagaId: string;
+  readonly agentType: string;
+  readonly budgetId: string;
+  readonly reservationId: string;
+  /** integer micro-units of the price sheet's currency */
+  readonly amountMicros: number;
+  /** integer micro-units of the price sheet's currency: what the budget has left after it */
+  readonly availableMicros: number;
+  /** epoch milliseconds: when provisioning times out */
+  readonly deadlineAt: number;
+  /** epoch milliseconds */
+  readonly reservedAt: number;
+}
+
+/** The pool has no budget and its policy does not require one: it scales up without a reservation. */
+export interface ScaleBudgetWaived {
+  readonly sagaId: string;
+  readonly agentType: string;
+  readonly budgetId: string;
+  /** the optimizer's denial */
+  readonly reason: string;
+  /** epoch milliseconds: when provisioning times out */
+  readonly deadlineAt: number;
+  /** epoch milliseconds */
+  readonly waivedAt: number;
+}
+
+/** How one compensation of a scale saga ended. */
+export interface ScaleCompensationRecord {
+  readonly step: 'roll_back_replicas' | 'release_budget';
+  readonly outcome: 'done' | 'not_needed' | 'abandoned';
+  readonly detail: string;
+}
+
+/** A compensation ended: done, not needed, or abandoned (with a critical AlertRaised). */
+export interface ScaleCompensationStepCompleted {
+  readonly sagaId: string;
+  readonly agentType: string;
+  readonly step: 'roll_back_replicas' | 'release_budget';
+  readonly outcome: 'done' | 'not_needed' | 'abandoned';
+  readonly detail: string;
+  /** epoch milliseconds: when the next compensation times out; null when this was the last */
+  readonly deadlineAt: null | number;
+  /** epoch milliseconds */
+  readonly completedAt: number;
+}
+
+/** A compensation got no answer in time: its command is sent again (idempotent by reservation or request id). */
+export interface ScaleCompensationStepRetried {
+  readonly sagaId: string;
+  readonly agentType: string;
+  readonly step: 'roll_back_replicas' | 'release_budget';
+  /** 2, 3, ...: how many times its command has now been sent */
+  readonly attempt: number;
+  /** epoch milliseconds: when this attempt times out */
+  readonly deadlineAt: number;
+  /** epoch milliseconds */
+  readonly retriedAt: number;
+}
+
+/** A scaling decision arrived while a saga ran on the pool: it is kept, replacing the one kept before, and starts when the running saga ends. */
+export interface ScaleDecisionCoalesced {
+  readonly agentType: string;
+  readonly decisionId: string;
+  readonly targetReplicas: number;
+  /** the pool's replicas the decision was made from */
+  readonly observedReplicas: number;
+  /** epoch milliseconds: when those replicas were observed */
+  readonly observedAt: number;
+  readonly reason: string;
+  /** epoch milliseconds */
+  readonly decidedAt: number;
+  readonly runningSagaId: string;
+  /** the decision it replaces; null when none was waiting */
+  readonly replacedDecisionId: null | string;
+  /** epoch milliseconds */
+  readonly coalescedAt: number;
+}
+
+/** A scaling decision for the replicas the pool already has: nothing to do. */
+export interface ScaleDecisionSkipped {
+  readonly agentType: string;
+  readonly decisionId: string;
+  readonly targetReplicas: number;
+  /** the pool's replicas, equal to the target */
+  readonly replicas: number;
+  /** epoch milliseconds */
+  readonly decidedAt: number;
+  /** epoch milliseconds */
+  readonly skippedAt: number;
+}
+
+/** The agent pool accepted the desired replicas: workers start (scale-up) or drain (scale-down) from now on. */
+export interface ScaleReplicasAccepted {
+  readonly sagaId: string;
+  readonly agentType: string;
+  /** the pool request: <sagaId>:scale */
+  readonly requestId: string;
+  readonly previousReplicas: number;
+  readonly replicas: number;
+  readonly readyReplicas: number;
+  /** epoch milliseconds: when waiting for the workers (ready, or drained) times out */
+  readonly deadlineAt: number;
+  /** epoch milliseconds */
+  readonly acceptedAt: number;
+}
+
+/** The pool runs the desired replicas, all ready: the reservation is committed next. */
+export interface ScaleReplicasReached {
+  readonly sagaId: string;
+  readonly agentType: string;
+  readonly replicas: number;
+  /** epoch milliseconds: when the commit times out */
+  readonly deadlineAt: number;
+  /** epoch milliseconds */
+  readonly reachedAt: number;
+}
+
+/** The saga failed and every compensation ran (or was abandoned, with an alert): the saga ends. */
+export interface ScaleSagaCompensated {
+  readonly sagaId: string;
+  readonly agentType: string;
+  readonly decisionId: string;
+  readonly direction: 'up' | 'down';
+  readonly failedStep: 'reserve' | 'provision' | 'ready' | 'commit' | 'drain';
+  readonly cause: 'timed_out' | 'rejected' | 'worker_failed' | 'reservation_lost';
+  readonly reason: string;
+  readonly fromReplicas: number;
+  readonly toReplicas: number;
+  /** the pool's desired replicas as the saga leaves them; null when unknown (a rollback abandoned, a drain never accepted) */
+  readonly replicas: null | number;
+  /** in the order they ran */
+  readonly compensations: ReadonlyArray<ScaleCompensationRecord>;
+  /** epoch milliseconds */
+  readonly compensatedAt: number;
+}
+
+/** A step failed: the compensations of the steps begun so far run one at a time, in reverse. An AlertRaised goes with it. */
+export interface ScaleSagaCompensationStarted {
+  readonly sagaId: string;
+  readonly agentType: string;
+  readonly decisionId: string;
+  readonly failedStep: 'reserve' | 'provision' | 'ready' | 'commit' | 'drain';
+  readonly cause: 'timed_out' | 'rejected' | 'worker_failed' | 'reservation_lost';
+  readonly reason: string;
+  /** in the order they run; empty when nothing needs undoing */
+  readonly compensations: ReadonlyArray<'roll_back_replicas' | 'release_budget'>;
+  /** epoch milliseconds: when the first compensation times out; null without one */
+  readonly deadlineAt: null | number;
+  /** epoch milliseconds */
+  readonly startedAt: number;
+}
+
+/** The pool runs the target replicas (and, for a scale-up with a reservation, the money is committed): the saga ends. */
+export interface ScaleSagaCompleted {
+  readonly sagaId: string;
+  readonly agentType: string;
+  readonly decisionId: string;
+  readonly direction: 'up' | 'down';
+  readonly fromReplicas: number;
+  readonly toReplicas: number;
+  /** null when nothing was reserved */
+  readonly reservationId: null | string;
+  /** integer micro-units of the price sheet's currency: money spent on the budget by the commit; 0 without a reservation */
+  readonly committedMicros: number;
+  /** epoch milliseconds */
+  readonly completedAt: number;
+}
+
+/** The pool's running scale saga ended (completed, denied or compensated): the next decision may start one. */
+export interface ScaleSagaEnded {
+  readonly agentType: string;
+  readonly sagaId: string;
+  readonly outcome: 'completed' | 'denied' | 'compensated';
+  /** the pool's desired replicas as the saga left them; null when unknown */
+  readonly replicas: null | number;
+  /** epoch milliseconds */
+  readonly endedAt: number;
+}
+
+/** A scaling decision became a scale saga (which starts with ScaleSagaStarted). */
+export interface ScaleSagaRequested {
+  readonly agentType: string;
+  readonly sagaId: string;
+  readonly decisionId: string;
+  /** the pool's replicas it starts from: what the last saga left, unless the decision observed them later */
+  readonly fromReplicas: number;
+  readonly targetReplicas: number;
+  readonly reason: string;
+  /** epoch milliseconds */
+  readonly decidedAt: number;
+  /** epoch milliseconds */
+  readonly requestedAt: number;
+}
+
+/** A scale action began for one pool (one saga per pool at a time), carrying out one scaling decision. Its first command goes out with it: the budget reservation, or the pool request when nothing is reserved. */
+export interface ScaleSagaStarted {
+  readonly sagaId: string;
+  readonly agentType: string;
+  /** the scaling decision it carries out (ScalingDecisionRecorded.decisionId) */
+  readonly decisionId: string;
+  readonly direction: 'up' | 'down';
+  /** the pool's desired replicas it starts from */
+  readonly fromReplicas: number;
+  readonly toReplicas: number;
+  readonly reason: string;
+  /** the pool's budget: pool:<agentType> */
+  readonly budgetId: string;
+  /** integer micro-units of the price sheet's currency: added replicas x worker-hour price x horizon, rounded up; 0 for a scale-down or workers priced at 0 */
+  readonly amountMicros: number;
+  /** integer micro-units of the price sheet's currency: the optimizer's price of one worker for an hour */
+  readonly workerHourPriceMicros: number;
+  /** how long the added replicas are paid for in advance, in milliseconds */
+  readonly horizonMs: number;
+  /** when true a pool without a budget does not scale up; when false it scales up without a reservation */
+  readonly requireBudget: boolean;
+  /** the saga id when money is reserved; null when nothing is (a scale-down, or nothing to pay) */
+  readonly reservationId: null | string;
+  /** epoch milliseconds: when the optimizer releases the reservation by itself unless it is settled before; null with no reservation */
+  readonly reservationExpiresAt: null | number;
+  /** W3C traceparent of the saga's span: every message and timer of the saga continues this trace */
+  readonly traceparent: null | string;
+  /** epoch milliseconds: when the first step times out */
+  readonly deadlineAt: number;
+  /** epoch milliseconds */
+  readonly startedAt: number;
+}
+
+/** One worker started for the saga is ready. Repeated reports of the same worker are not recorded again. */
+export interface ScaleWorkerReady {
+  readonly sagaId: string;
+  readonly agentType: string;
+  readonly workerId: string;
+  readonly readyReplicas: number;
+  /** epoch milliseconds */
+  readonly readyAt: number;
+}
+
+/** One evaluation of a pool's policy worth recording (the replicas change, or a stage held the recommendation): everything that says why the pool has the size it has. */
+export interface ScalingDecisionRecorded {
+  readonly decisionId: string;
+  readonly agentType: string;
+  /** the version of the policy it followed (ScalingPolicyDefined.version) */
+  readonly policyVersion: number;
+  /** epoch milliseconds */
+  readonly evaluatedAt: number;
+  readonly currentReplicas: number;
+  readonly desiredReplicas: number;
+  readonly direction: 'up' | 'down' | 'none';
+  /** JSON of the PoolSnapshot evaluated (services/scaler/src/decisions/domain/pool-snapshot.ts): observedAt, slotsPerWorker, reportingWorkers and each figure (backlog, inFlight, utilization, arrivalRatePerSec, ...), null where nothing reported it. A JSON string, not Avro records, because it is nested and still evolving; the read side stores it as JSONB */
+  readonly snapshot: string;
+  /** JSON of an array of each policy metric's HPA proposal, in the policy's order: {metric, target, observed, usageRatio, replicas, outcome (computed | within_tolerance | direction_reversed | unavailable), note}. A JSON string, not Avro records, because it is nested and still evolving; the read side stores it as JSONB */
+  readonly metrics: string;
+  /** JSON of the combined proposal before the stages: {replicas, source, note} (replicas and source null when the metrics allow no decision), plus weighted (the weighted score: {score, terms, signal, replicas, note}) and queueAware (the queue-aware proposal), each null when the policy does not use it. A JSON string, not Avro records, because it is nested and still evolving; the read side stores it as JSONB */
+  readonly recommendation: string;
+  /** in the order they applied */
+  readonly stages: ReadonlyArray<DecisionStage>;
+  /** the budget reservation's answer, when the decision is recorded with it; null otherwise (a scale-down, or no answer yet) */
+  readonly budget: null | DecisionBudgetOutcome;
+  /** JSON of the predictive advice: {source: forecast, window, forecastPeakRatePerSec, ...} when the forecast set the arrival rate to provision for, or {source: reactive, reason, shadow} where shadow is the ShadowRecord of what forecast-only mode would have done. Null when predictive scaling is off. A JSON string, not Avro records, because it is nested and still evolving; the read side stores it as JSONB */
+  readonly forecast: null | string;
+  /** the scale saga it started; null when it started none (no change, shadow mode, or coalesced behind a running saga: ScaleSagaRequested names the decision if it starts later) */
+  readonly sagaId: null | string;
+  /** act | shadow: whether it was acted on (act) or only recorded (shadow) */
+  readonly mode: string;
+}
+
+/** A manual override ended: its policy decides the pool's replicas again. */
+export interface ScalingOverrideCleared {
+  readonly agentType: string;
+  readonly reason: 'expired' | 'cleared';
+  /** who cleared it; null when it expired */
+  readonly clearedBy: null | string;
+  /** epoch milliseconds */
+  readonly clearedAt: number;
+}
+
+/** Ops' manual override: the pool runs these replicas, for this reason, until expiresAt; then its policy decides again. */
+export interface ScalingOverrideSet {
+  readonly agentType: string;
+  readonly replicas: number;
+  readonly reason: string;
+  /** epoch milliseconds: when the override ends by itself */
+  readonly expiresAt: number;
+  readonly setBy: string;
+  /** epoch milliseconds */
+  readonly setAt: number;
+}
+
+/** Scaling of a pool was paused: the pool keeps its size, and the decisions still say what its policy would have done. */
+export interface ScalingPaused {
+  readonly agentType: string;
+  readonly reason: string;
+  readonly pausedBy: string;
+  /** epoch milliseconds */
+  readonly pausedAt: number;
+}
+
+/** A pool's scaling policy was set or changed (over HTTP, by ops). Decisions name the version they followed. */
+export interface ScalingPolicyDefined {
+  readonly agentType: string;
+  /** the policy stream's version: ScalingDecisionRecorded.policyVersion names it */
+  readonly version: number;
+  /** JSON of the validated ScalingPolicy (services/scaler/src/policies/domain/scaling-policy.ts): agentType, version, minReplicas, maxReplicas, metrics, combine, tolerance, behavior, cooldowns, queueAware, predictive. A JSON string, not Avro records, because it is nested and still evolving; the read side stores it as JSONB */
+  readonly policy: string;
+  /** the template it started from (web-app-balanced, web-app-aggressive, api-performance, batch-cost-optimized, ml-gpu, dev-minimal, or one added since); null when written from scratch */
+  readonly template: null | string;
+  readonly definedBy: string;
+  /** epoch milliseconds */
+  readonly definedAt: number;
+}
+
+/** A pool's scaling policy was removed. */
+export interface ScalingPolicyRemoved {
+  readonly agentType: string;
+  /** the version of the policy removed */
+  readonly version: number;
+  readonly removedBy: string;
+  /** epoch milliseconds */
+  readonly removedAt: number;
+}
+
+/** Scaling of a paused pool resumed: its policy decides its replicas again. */
+export interface ScalingResumed {
+  readonly agentType: string;
+  readonly resumedBy: string;
+  /** epoch milliseconds */
+  readonly resumedAt: number;
+}
+
 export interface ResourceUsage {
   readonly cpuTimeMs: number;
   readonly peakRssBytes: number;
@@ -713,6 +1083,29 @@ export interface EventPayloads {
   'flotilla.pool.PoolWorkerDrained': PoolWorkerDrained;
   'flotilla.pool.PoolWorkerFailed': PoolWorkerFailed;
   'flotilla.pool.PoolWorkerReady': PoolWorkerReady;
+  'flotilla.scaling.ScaleActionDenied': ScaleActionDenied;
+  'flotilla.scaling.ScaleBudgetReserved': ScaleBudgetReserved;
+  'flotilla.scaling.ScaleBudgetWaived': ScaleBudgetWaived;
+  'flotilla.scaling.ScaleCompensationStepCompleted': ScaleCompensationStepCompleted;
+  'flotilla.scaling.ScaleCompensationStepRetried': ScaleCompensationStepRetried;
+  'flotilla.scaling.ScaleDecisionCoalesced': ScaleDecisionCoalesced;
+  'flotilla.scaling.ScaleDecisionSkipped': ScaleDecisionSkipped;
+  'flotilla.scaling.ScaleReplicasAccepted': ScaleReplicasAccepted;
+  'flotilla.scaling.ScaleReplicasReached': ScaleReplicasReached;
+  'flotilla.scaling.ScaleSagaCompensated': ScaleSagaCompensated;
+  'flotilla.scaling.ScaleSagaCompensationStarted': ScaleSagaCompensationStarted;
+  'flotilla.scaling.ScaleSagaCompleted': ScaleSagaCompleted;
+  'flotilla.scaling.ScaleSagaEnded': ScaleSagaEnded;
+  'flotilla.scaling.ScaleSagaRequested': ScaleSagaRequested;
+  'flotilla.scaling.ScaleSagaStarted': ScaleSagaStarted;
+  'flotilla.scaling.ScaleWorkerReady': ScaleWorkerReady;
+  'flotilla.scaling.ScalingDecisionRecorded': ScalingDecisionRecorded;
+  'flotilla.scaling.ScalingOverrideCleared': ScalingOverrideCleared;
+  'flotilla.scaling.ScalingOverrideSet': ScalingOverrideSet;
+  'flotilla.scaling.ScalingPaused': ScalingPaused;
+  'flotilla.scaling.ScalingPolicyDefined': ScalingPolicyDefined;
+  'flotilla.scaling.ScalingPolicyRemoved': ScalingPolicyRemoved;
+  'flotilla.scaling.ScalingResumed': ScalingResumed;
   'flotilla.task.TaskCancellationRequested': TaskCancellationRequested;
   'flotilla.task.TaskCompleted': TaskCompleted;
   'flotilla.task.TaskDispatched': TaskDispatched;
@@ -768,6 +1161,29 @@ export const EVENT_SCHEMAS: Readonly<Record<EventType, object>> = {
   'flotilla.pool.PoolWorkerDrained': {"type":"record","name":"PoolWorkerDrained","namespace":"flotilla.pool","doc":"A worker left the pool on a scale-down: it stopped fetching, finished what it had within the grace period, and exited; what it could not finish it handed back (left uncommitted, so the group redelivers it).","fields":[{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"requestId","type":["null","string"],"default":null},{"name":"drainMs","type":"long"},{"name":"handedBack","type":"int","doc":"attempts it did not finish within the grace period"},{"name":"readyReplicas","type":"int"},{"name":"replicas","type":"int","doc":"desired replicas"},{"name":"drainedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.pool.PoolWorkerFailed': {"type":"record","name":"PoolWorkerFailed","namespace":"flotilla.pool","doc":"A worker of the pool failed: it could not start (exited or timed out before ready), or exited while it ran. Its dispatches in flight go back to the group.","fields":[{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"requestId","type":["null","string"],"default":null},{"name":"phase","type":"string","doc":"starting or running"},{"name":"reason","type":"string"},{"name":"readyReplicas","type":"int"},{"name":"replicas","type":"int","doc":"desired replicas"},{"name":"failedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.pool.PoolWorkerReady': {"type":"record","name":"PoolWorkerReady","namespace":"flotilla.pool","doc":"A worker of the pool is ready: it joined the pool's consumer group and takes dispatches. Only then does it count as provisioned.","fields":[{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"requestId","type":["null","string"],"default":null,"doc":"the request that started it; null for a worker started to replace one that died"},{"name":"timeToReadyMs","type":"long","doc":"from its start to ready"},{"name":"readyReplicas","type":"int"},{"name":"replicas","type":"int","doc":"desired replicas"},{"name":"readyAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScaleActionDenied': {"type":"record","name":"ScaleActionDenied","namespace":"flotilla.scaling","doc":"The optimizer denied the money for a scale-up: nothing was provisioned and the saga ends. An AlertRaised goes with it.","fields":[{"name":"sagaId","type":"string"},{"name":"agentType","type":"string"},{"name":"decisionId","type":"string"},{"name":"fromReplicas","type":"int"},{"name":"toReplicas","type":"int"},{"name":"budgetId","type":"string"},{"name":"reservationId","type":"string"},{"name":"amountMicros","type":"long","doc":"integer micro-units of the price sheet's currency: what was asked for"},{"name":"availableMicros","type":"long","doc":"integer micro-units of the price sheet's currency: what the budget has available"},{"name":"reason","type":"string"},{"name":"deniedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScaleBudgetReserved': {"type":"record","name":"ScaleBudgetReserved","namespace":"flotilla.scaling","doc":"The optimizer holds the money for the scale-up: provisioning begins.","fields":[{"name":"sagaId","type":"string"},{"name":"agentType","type":"string"},{"name":"budgetId","type":"string"},{"name":"reservationId","type":"string"},{"name":"amountMicros","type":"long","doc":"integer micro-units of the price sheet's currency"},{"name":"availableMicros","type":"long","doc":"integer micro-units of the price sheet's currency: what the budget has left after it"},{"name":"deadlineAt","type":"long","doc":"epoch milliseconds: when provisioning times out"},{"name":"reservedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScaleBudgetWaived': {"type":"record","name":"ScaleBudgetWaived","namespace":"flotilla.scaling","doc":"The pool has no budget and its policy does not require one: it scales up without a reservation.","fields":[{"name":"sagaId","type":"string"},{"name":"agentType","type":"string"},{"name":"budgetId","type":"string"},{"name":"reason","type":"string","doc":"the optimizer's denial"},{"name":"deadlineAt","type":"long","doc":"epoch milliseconds: when provisioning times out"},{"name":"waivedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScaleCompensationStepCompleted': {"type":"record","name":"ScaleCompensationStepCompleted","namespace":"flotilla.scaling","doc":"A compensation ended: done, not needed, or abandoned (with a critical AlertRaised).","fields":[{"name":"sagaId","type":"string"},{"name":"agentType","type":"string"},{"name":"step","type":{"type":"enum","name":"ScaleCompensationStep","doc":"The compensation of a forward step that may have taken effect","symbols":["roll_back_replicas","release_budget"]}},{"name":"outcome","type":{"type":"enum","name":"ScaleCompensationOutcome","doc":"done: undone; not_needed: the forward step turned out to have had no effect; abandoned: could not be undone (an AlertRaised says so)","symbols":["done","not_needed","abandoned"]}},{"name":"detail","type":"string"},{"name":"deadlineAt","type":["null","long"],"default":null,"doc":"epoch milliseconds: when the next compensation times out; null when this was the last"},{"name":"completedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScaleCompensationStepRetried': {"type":"record","name":"ScaleCompensationStepRetried","namespace":"flotilla.scaling","doc":"A compensation got no answer in time: its command is sent again (idempotent by reservation or request id).","fields":[{"name":"sagaId","type":"string"},{"name":"agentType","type":"string"},{"name":"step","type":{"type":"enum","name":"ScaleCompensationStep","doc":"The compensation of a forward step that may have taken effect","symbols":["roll_back_replicas","release_budget"]}},{"name":"attempt","type":"int","doc":"2, 3, ...: how many times its command has now been sent"},{"name":"deadlineAt","type":"long","doc":"epoch milliseconds: when this attempt times out"},{"name":"retriedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScaleDecisionCoalesced': {"type":"record","name":"ScaleDecisionCoalesced","namespace":"flotilla.scaling","doc":"A scaling decision arrived while a saga ran on the pool: it is kept, replacing the one kept before, and starts when the running saga ends.","fields":[{"name":"agentType","type":"string"},{"name":"decisionId","type":"string"},{"name":"targetReplicas","type":"int"},{"name":"observedReplicas","type":"int","doc":"the pool's replicas the decision was made from"},{"name":"observedAt","type":"long","doc":"epoch milliseconds: when those replicas were observed"},{"name":"reason","type":"string"},{"name":"decidedAt","type":"long","doc":"epoch milliseconds"},{"name":"runningSagaId","type":"string"},{"name":"replacedDecisionId","type":["null","string"],"default":null,"doc":"the decision it replaces; null when none was waiting"},{"name":"coalescedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScaleDecisionSkipped': {"type":"record","name":"ScaleDecisionSkipped","namespace":"flotilla.scaling","doc":"A scaling decision for the replicas the pool already has: nothing to do.","fields":[{"name":"agentType","type":"string"},{"name":"decisionId","type":"string"},{"name":"targetReplicas","type":"int"},{"name":"replicas","type":"int","doc":"the pool's replicas, equal to the target"},{"name":"decidedAt","type":"long","doc":"epoch milliseconds"},{"name":"skippedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScaleReplicasAccepted': {"type":"record","name":"ScaleReplicasAccepted","namespace":"flotilla.scaling","doc":"The agent pool accepted the desired replicas: workers start (scale-up) or drain (scale-down) from now on.","fields":[{"name":"sagaId","type":"string"},{"name":"agentType","type":"string"},{"name":"requestId","type":"string","doc":"the pool request: <sagaId>:scale"},{"name":"previousReplicas","type":"int"},{"name":"replicas","type":"int"},{"name":"readyReplicas","type":"int"},{"name":"deadlineAt","type":"long","doc":"epoch milliseconds: when waiting for the workers (ready, or drained) times out"},{"name":"acceptedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScaleReplicasReached': {"type":"record","name":"ScaleReplicasReached","namespace":"flotilla.scaling","doc":"The pool runs the desired replicas, all ready: the reservation is committed next.","fields":[{"name":"sagaId","type":"string"},{"name":"agentType","type":"string"},{"name":"replicas","type":"int"},{"name":"deadlineAt","type":"long","doc":"epoch milliseconds: when the commit times out"},{"name":"reachedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScaleSagaCompensated': {"type":"record","name":"ScaleSagaCompensated","namespace":"flotilla.scaling","doc":"The saga failed and every compensation ran (or was abandoned, with an alert): the saga ends.","fields":[{"name":"sagaId","type":"string"},{"name":"agentType","type":"string"},{"name":"decisionId","type":"string"},{"name":"direction","type":{"type":"enum","name":"ScaleDirection","doc":"up: reserve, provision, wait until every worker is ready, commit; down: lower the desired replicas and wait for the drain","symbols":["up","down"]}},{"name":"failedStep","type":{"type":"enum","name":"ScaleSagaStep","doc":"A forward step of the saga","symbols":["reserve","provision","ready","commit","drain"]}},{"name":"cause","type":{"type":"enum","name":"ScaleFailureCause","doc":"Why a saga compensates; reservation_lost: the reservation expired (or was released) before it was committed","symbols":["timed_out","rejected","worker_failed","reservation_lost"]}},{"name":"reason","type":"string"},{"name":"fromReplicas","type":"int"},{"name":"toReplicas","type":"int"},{"name":"replicas","type":["null","int"],"default":null,"doc":"the pool's desired replicas as the saga leaves them; null when unknown (a rollback abandoned, a drain never accepted)"},{"name":"compensations","type":{"type":"array","items":{"type":"record","name":"ScaleCompensationRecord","namespace":"flotilla.scaling","doc":"How one compensation of a scale saga ended.","fields":[{"name":"step","type":{"type":"enum","name":"ScaleCompensationStep","doc":"The compensation of a forward step that may have taken effect","symbols":["roll_back_replicas","release_budget"]}},{"name":"outcome","type":{"type":"enum","name":"ScaleCompensationOutcome","doc":"done: undone; not_needed: the forward step turned out to have had no effect; abandoned: could not be undone (an AlertRaised says so)","symbols":["done","not_needed","abandoned"]}},{"name":"detail","type":"string"}]}},"doc":"in the order they ran"},{"name":"compensatedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScaleSagaCompensationStarted': {"type":"record","name":"ScaleSagaCompensationStarted","namespace":"flotilla.scaling","doc":"A step failed: the compensations of the steps begun so far run one at a time, in reverse. An AlertRaised goes with it.","fields":[{"name":"sagaId","type":"string"},{"name":"agentType","type":"string"},{"name":"decisionId","type":"string"},{"name":"failedStep","type":{"type":"enum","name":"ScaleSagaStep","doc":"A forward step of the saga","symbols":["reserve","provision","ready","commit","drain"]}},{"name":"cause","type":{"type":"enum","name":"ScaleFailureCause","doc":"Why a saga compensates; reservation_lost: the reservation expired (or was released) before it was committed","symbols":["timed_out","rejected","worker_failed","reservation_lost"]}},{"name":"reason","type":"string"},{"name":"compensations","type":{"type":"array","items":{"type":"enum","name":"ScaleCompensationStep","doc":"The compensation of a forward step that may have taken effect","symbols":["roll_back_replicas","release_budget"]}},"doc":"in the order they run; empty when nothing needs undoing"},{"name":"deadlineAt","type":["null","long"],"default":null,"doc":"epoch milliseconds: when the first compensation times out; null without one"},{"name":"startedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScaleSagaCompleted': {"type":"record","name":"ScaleSagaCompleted","namespace":"flotilla.scaling","doc":"The pool runs the target replicas (and, for a scale-up with a reservation, the money is committed): the saga ends.","fields":[{"name":"sagaId","type":"string"},{"name":"agentType","type":"string"},{"name":"decisionId","type":"string"},{"name":"direction","type":{"type":"enum","name":"ScaleDirection","doc":"up: reserve, provision, wait until every worker is ready, commit; down: lower the desired replicas and wait for the drain","symbols":["up","down"]}},{"name":"fromReplicas","type":"int"},{"name":"toReplicas","type":"int"},{"name":"reservationId","type":["null","string"],"default":null,"doc":"null when nothing was reserved"},{"name":"committedMicros","type":"long","doc":"integer micro-units of the price sheet's currency: money spent on the budget by the commit; 0 without a reservation"},{"name":"completedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScaleSagaEnded': {"type":"record","name":"ScaleSagaEnded","namespace":"flotilla.scaling","doc":"The pool's running scale saga ended (completed, denied or compensated): the next decision may start one.","fields":[{"name":"agentType","type":"string"},{"name":"sagaId","type":"string"},{"name":"outcome","type":{"type":"enum","name":"ScaleSagaOutcome","doc":"How a scale saga ended: ScaleSagaCompleted, ScaleActionDenied or ScaleSagaCompensated","symbols":["completed","denied","compensated"]}},{"name":"replicas","type":["null","int"],"default":null,"doc":"the pool's desired replicas as the saga left them; null when unknown"},{"name":"endedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScaleSagaRequested': {"type":"record","name":"ScaleSagaRequested","namespace":"flotilla.scaling","doc":"A scaling decision became a scale saga (which starts with ScaleSagaStarted).","fields":[{"name":"agentType","type":"string"},{"name":"sagaId","type":"string"},{"name":"decisionId","type":"string"},{"name":"fromReplicas","type":"int","doc":"the pool's replicas it starts from: what the last saga left, unless the decision observed them later"},{"name":"targetReplicas","type":"int"},{"name":"reason","type":"string"},{"name":"decidedAt","type":"long","doc":"epoch milliseconds"},{"name":"requestedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScaleSagaStarted': {"type":"record","name":"ScaleSagaStarted","namespace":"flotilla.scaling","doc":"A scale action began for one pool (one saga per pool at a time), carrying out one scaling decision. Its first command goes out with it: the budget reservation, or the pool request when nothing is reserved.","fields":[{"name":"sagaId","type":"string"},{"name":"agentType","type":"string"},{"name":"decisionId","type":"string","doc":"the scaling decision it carries out (ScalingDecisionRecorded.decisionId)"},{"name":"direction","type":{"type":"enum","name":"ScaleDirection","doc":"up: reserve, provision, wait until every worker is ready, commit; down: lower the desired replicas and wait for the drain","symbols":["up","down"]}},{"name":"fromReplicas","type":"int","doc":"the pool's desired replicas it starts from"},{"name":"toReplicas","type":"int"},{"name":"reason","type":"string"},{"name":"budgetId","type":"string","doc":"the pool's budget: pool:<agentType>"},{"name":"amountMicros","type":"long","doc":"integer micro-units of the price sheet's currency: added replicas x worker-hour price x horizon, rounded up; 0 for a scale-down or workers priced at 0"},{"name":"workerHourPriceMicros","type":"long","doc":"integer micro-units of the price sheet's currency: the optimizer's price of one worker for an hour"},{"name":"horizonMs","type":"long","doc":"how long the added replicas are paid for in advance, in milliseconds"},{"name":"requireBudget","type":"boolean","doc":"when true a pool without a budget does not scale up; when false it scales up without a reservation"},{"name":"reservationId","type":["null","string"],"default":null,"doc":"the saga id when money is reserved; null when nothing is (a scale-down, or nothing to pay)"},{"name":"reservationExpiresAt","type":["null","long"],"default":null,"doc":"epoch milliseconds: when the optimizer releases the reservation by itself unless it is settled before; null with no reservation"},{"name":"traceparent","type":["null","string"],"default":null,"doc":"W3C traceparent of the saga's span: every message and timer of the saga continues this trace"},{"name":"deadlineAt","type":"long","doc":"epoch milliseconds: when the first step times out"},{"name":"startedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScaleWorkerReady': {"type":"record","name":"ScaleWorkerReady","namespace":"flotilla.scaling","doc":"One worker started for the saga is ready. Repeated reports of the same worker are not recorded again.","fields":[{"name":"sagaId","type":"string"},{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"readyReplicas","type":"int"},{"name":"readyAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScalingDecisionRecorded': {"type":"record","name":"ScalingDecisionRecorded","namespace":"flotilla.scaling","doc":"One evaluation of a pool's policy worth recording (the replicas change, or a stage held the recommendation): everything that says why the pool has the size it has.","fields":[{"name":"decisionId","type":"string"},{"name":"agentType","type":"string"},{"name":"policyVersion","type":"int","doc":"the version of the policy it followed (ScalingPolicyDefined.version)"},{"name":"evaluatedAt","type":"long","doc":"epoch milliseconds"},{"name":"currentReplicas","type":"int"},{"name":"desiredReplicas","type":"int"},{"name":"direction","type":{"type":"enum","name":"DecisionDirection","doc":"desiredReplicas against currentReplicas","symbols":["up","down","none"]}},{"name":"snapshot","type":"string","doc":"JSON of the PoolSnapshot evaluated (services/scaler/src/decisions/domain/pool-snapshot.ts): observedAt, slotsPerWorker, reportingWorkers and each figure (backlog, inFlight, utilization, arrivalRatePerSec, ...), null where nothing reported it. A JSON string, not Avro records, because it is nested and still evolving; the read side stores it as JSONB"},{"name":"metrics","type":"string","doc":"JSON of an array of each policy metric's HPA proposal, in the policy's order: {metric, target, observed, usageRatio, replicas, outcome (computed | within_tolerance | direction_reversed | unavailable), note}. A JSON string, not Avro records, because it is nested and still evolving; the read side stores it as JSONB"},{"name":"recommendation","type":"string","doc":"JSON of the combined proposal before the stages: {replicas, source, note} (replicas and source null when the metrics allow no decision), plus weighted (the weighted score: {score, terms, signal, replicas, note}) and queueAware (the queue-aware proposal), each null when the policy does not use it. A JSON string, not Avro records, because it is nested and still evolving; the read side stores it as JSONB"},{"name":"stages","type":{"type":"array","items":{"type":"record","name":"DecisionStage","namespace":"flotilla.scaling","doc":"What one stage between the recommendation and the replicas asked for did: the count it received, the count it passed on, and why.","fields":[{"name":"stage","type":{"type":"enum","name":"DecisionStageName","doc":"The stages in the order they apply; budget is the scale saga's (the reservation's answer)","symbols":["stabilization","rate_limit","bounds","cooldown","override","pause","budget"]}},{"name":"from","type":"int","doc":"the replicas it received"},{"name":"to","type":"int","doc":"the replicas it passed on"},{"name":"note","type":"string"}]}},"doc":"in the order they applied"},{"name":"budget","type":["null",{"type":"record","name":"DecisionBudgetOutcome","namespace":"flotilla.scaling","doc":"The budget reservation's answer to a scale-up decision.","fields":[{"name":"reservationId","type":"string"},{"name":"outcome","type":{"type":"enum","name":"DecisionBudgetAnswer","doc":"The optimizer's answer to the reservation","symbols":["reserved","denied"]}},{"name":"replicas","type":"int","doc":"the replicas the budget allows (the desired count when reserved)"},{"name":"reason","type":["null","string"],"default":null,"doc":"why it was denied; null when reserved"}]}],"default":null,"doc":"the budget reservation's answer, when the decision is recorded with it; null otherwise (a scale-down, or no answer yet)"},{"name":"forecast","type":["null","string"],"default":null,"doc":"JSON of the predictive advice: {source: forecast, window, forecastPeakRatePerSec, ...} when the forecast set the arrival rate to provision for, or {source: reactive, reason, shadow} where shadow is the ShadowRecord of what forecast-only mode would have done. Null when predictive scaling is off. A JSON string, not Avro records, because it is nested and still evolving; the read side stores it as JSONB"},{"name":"sagaId","type":["null","string"],"default":null,"doc":"the scale saga it started; null when it started none (no change, shadow mode, or coalesced behind a running saga: ScaleSagaRequested names the decision if it starts later)"},{"name":"mode","type":"string","doc":"act | shadow: whether it was acted on (act) or only recorded (shadow)"}]},
+  'flotilla.scaling.ScalingOverrideCleared': {"type":"record","name":"ScalingOverrideCleared","namespace":"flotilla.scaling","doc":"A manual override ended: its policy decides the pool's replicas again.","fields":[{"name":"agentType","type":"string"},{"name":"reason","type":{"type":"enum","name":"OverrideClearReason","doc":"expired: it reached its expiresAt; cleared: someone ended it before","symbols":["expired","cleared"]}},{"name":"clearedBy","type":["null","string"],"default":null,"doc":"who cleared it; null when it expired"},{"name":"clearedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScalingOverrideSet': {"type":"record","name":"ScalingOverrideSet","namespace":"flotilla.scaling","doc":"Ops' manual override: the pool runs these replicas, for this reason, until expiresAt; then its policy decides again.","fields":[{"name":"agentType","type":"string"},{"name":"replicas","type":"int"},{"name":"reason","type":"string"},{"name":"expiresAt","type":"long","doc":"epoch milliseconds: when the override ends by itself"},{"name":"setBy","type":"string"},{"name":"setAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScalingPaused': {"type":"record","name":"ScalingPaused","namespace":"flotilla.scaling","doc":"Scaling of a pool was paused: the pool keeps its size, and the decisions still say what its policy would have done.","fields":[{"name":"agentType","type":"string"},{"name":"reason","type":"string"},{"name":"pausedBy","type":"string"},{"name":"pausedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScalingPolicyDefined': {"type":"record","name":"ScalingPolicyDefined","namespace":"flotilla.scaling","doc":"A pool's scaling policy was set or changed (over HTTP, by ops). Decisions name the version they followed.","fields":[{"name":"agentType","type":"string"},{"name":"version","type":"int","doc":"the policy stream's version: ScalingDecisionRecorded.policyVersion names it"},{"name":"policy","type":"string","doc":"JSON of the validated ScalingPolicy (services/scaler/src/policies/domain/scaling-policy.ts): agentType, version, minReplicas, maxReplicas, metrics, combine, tolerance, behavior, cooldowns, queueAware, predictive. A JSON string, not Avro records, because it is nested and still evolving; the read side stores it as JSONB"},{"name":"template","type":["null","string"],"default":null,"doc":"the template it started from (web-app-balanced, web-app-aggressive, api-performance, batch-cost-optimized, ml-gpu, dev-minimal, or one added since); null when written from scratch"},{"name":"definedBy","type":"string"},{"name":"definedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScalingPolicyRemoved': {"type":"record","name":"ScalingPolicyRemoved","namespace":"flotilla.scaling","doc":"A pool's scaling policy was removed.","fields":[{"name":"agentType","type":"string"},{"name":"version","type":"int","doc":"the version of the policy removed"},{"name":"removedBy","type":"string"},{"name":"removedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.scaling.ScalingResumed': {"type":"record","name":"ScalingResumed","namespace":"flotilla.scaling","doc":"Scaling of a paused pool resumed: its policy decides its replicas again.","fields":[{"name":"agentType","type":"string"},{"name":"resumedBy","type":"string"},{"name":"resumedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.task.TaskCancellationRequested': {"type":"record","name":"TaskCancellationRequested","namespace":"flotilla.task","doc":"Tells the pool running this attempt to stop it (cancelled execution, or a timeout already gave up on it).","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"reason","type":"string"},{"name":"requestedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.task.TaskCompleted': {"type":"record","name":"TaskCompleted","namespace":"flotilla.task","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string","default":"","doc":"The execution's customer, from its dispatch, so that what the attempt cost is charged to someone; empty from pools that predate it."},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"output","type":{"type":"map","values":"string"},"default":{}},{"name":"usage","type":{"type":"record","name":"ResourceUsage","namespace":"flotilla.task","fields":[{"name":"cpuTimeMs","type":"double"},{"name":"peakRssBytes","type":"long"},{"name":"wallTimeMs","type":"double"}]}},{"name":"completedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.task.TaskDispatched': {"type":"record","name":"TaskDispatched","namespace":"flotilla.task","doc":"The orchestrator hands one attempt of a task to the pool of its agent type (one topic per agent type).","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"input","type":{"type":"map","values":"string"},"default":{}},{"name":"dispatchedAt","type":"long","doc":"epoch milliseconds"}]},

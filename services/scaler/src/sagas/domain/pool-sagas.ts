@@ -1,3 +1,4 @@
+import type { ScaleDecisionCoalesced, ScaleDecisionSkipped, ScaleSagaEnded, ScaleSagaRequested } from '@flotilla/contracts';
 import { assertNever, ValidationError, type DomainEvent } from '@flotilla/domain';
 import type { ScaleSagaStart } from './scale-saga.decider';
 import type { ScaleSagaEvent } from './scale-saga-messages';
@@ -24,7 +25,8 @@ export interface ScaleDecision {
   readonly decidedAt: number;
 }
 
-export type ScaleSagaOutcome = 'completed' | 'denied' | 'compensated';
+/** completed | denied | compensated (Avro enum flotilla.scaling.ScaleSagaOutcome). */
+export type ScaleSagaOutcome = ScaleSagaEnded['outcome'];
 
 export interface RunningSaga {
   readonly sagaId: string;
@@ -55,46 +57,17 @@ export type PoolSagasCommand =
   /** The running saga ended (Completed, Denied or Compensated) leaving the pool at `replicas` (null: unknown). */
   | { readonly type: 'EndSaga'; readonly sagaId: string; readonly outcome: ScaleSagaOutcome; readonly replicas: number | null; readonly nextSagaId: string; readonly now: number };
 
-interface DecisionFields {
-  readonly agentType: string;
-  readonly decisionId: string;
-  readonly targetReplicas: number;
-  readonly decidedAt: number;
-}
+/**
+ * Pool sagas' events are the contracts' flotilla.scaling.* records (published on flotilla.scaling,
+ * keyed by agentType): ScaleSagaRequested (a decision became a saga, which starts with
+ * ScaleSagaStarted), ScaleDecisionCoalesced (a decision arrived while a saga ran: it is kept,
+ * replacing the one kept before), ScaleDecisionSkipped (a decision for the replicas the pool already
+ * has) and ScaleSagaEnded.
+ */
+export type { ScaleDecisionCoalesced, ScaleDecisionSkipped, ScaleSagaEnded, ScaleSagaRequested };
 
-/** A decision became a saga (which starts with ScaleSagaStarted). */
-export interface ScaleSagaRequested extends DecisionFields {
-  readonly sagaId: string;
-  readonly fromReplicas: number;
-  readonly reason: string;
-  readonly requestedAt: number;
-}
-
-/** A decision arrived while a saga ran: it is kept, replacing the one kept before. */
-export interface ScaleDecisionCoalesced extends DecisionFields {
-  readonly observedReplicas: number;
-  readonly observedAt: number;
-  readonly reason: string;
-  readonly runningSagaId: string;
-  /** The decision it replaces; null when none was waiting. */
-  readonly replacedDecisionId: string | null;
-  readonly coalescedAt: number;
-}
-
-/** A decision for the replicas the pool already has: nothing to do. */
-export interface ScaleDecisionSkipped extends DecisionFields {
-  readonly replicas: number;
-  readonly skippedAt: number;
-}
-
-export interface ScaleSagaEnded {
-  readonly agentType: string;
-  readonly sagaId: string;
-  /** completed | denied | compensated */
-  readonly outcome: ScaleSagaOutcome;
-  readonly replicas: number | null;
-  readonly endedAt: number;
-}
+/** What every event about a decision says of it. */
+type DecisionFields = Pick<ScaleSagaRequested & ScaleDecisionCoalesced & ScaleDecisionSkipped, 'agentType' | 'decisionId' | 'targetReplicas' | 'decidedAt'>;
 
 export type PoolSagasEvent =
   | DomainEvent<'flotilla.scaling.ScaleSagaRequested', ScaleSagaRequested>

@@ -13,203 +13,64 @@ import type {
   PoolWorkerDrained,
   PoolWorkerFailed,
   PoolWorkerReady,
+  ScaleActionDenied,
+  ScaleBudgetReserved,
+  ScaleBudgetWaived,
+  ScaleCompensationRecord,
+  ScaleCompensationStepCompleted,
+  ScaleCompensationStepRetried,
+  ScaleReplicasAccepted,
+  ScaleReplicasReached,
+  ScaleSagaCompensated,
+  ScaleSagaCompensationStarted,
+  ScaleSagaCompleted,
+  ScaleSagaStarted,
+  ScaleWorkerReady,
 } from '@flotilla/contracts';
 import { assertNever, type DomainEvent } from '@flotilla/domain';
 
 /**
- * What a scale saga exchanges. Its own events (flotilla.scaling.*) are proposed Avro records: each
- * interface below is one record, its doc comments the schema's docs; times are epoch milliseconds,
- * amounts integer micro-units. The optimizer's and the agent pool's messages are the contracts'
- * (the budget guard; the pool replicas protocol).
+ * What a scale saga exchanges. Its own events are the contracts' flotilla.scaling.* records
+ * (schemas/flotilla.scaling.*.avsc, published on flotilla.scaling keyed by agentType); the
+ * optimizer's and the agent pool's messages are the contracts' too (the budget guard; the pool
+ * replicas protocol). Times are epoch milliseconds, amounts integer micro-units.
  */
-export type ScaleDirection = 'up' | 'down';
+export type {
+  ScaleActionDenied,
+  ScaleBudgetReserved,
+  ScaleBudgetWaived,
+  ScaleCompensationStepCompleted,
+  ScaleCompensationStepRetried,
+  ScaleReplicasAccepted,
+  ScaleReplicasReached,
+  ScaleSagaCompensated,
+  ScaleSagaCompensationStarted,
+  ScaleSagaCompleted,
+  ScaleSagaStarted,
+  ScaleWorkerReady,
+};
+
+// The closed unions of the schemas' Avro enums, named for the domain.
+
+/** up | down (Avro enum flotilla.scaling.ScaleDirection). */
+export type ScaleDirection = ScaleSagaStarted['direction'];
 
 /** The forward steps: a scale-up reserves, provisions, waits for ready and commits; a scale-down drains. */
-export type SagaStep = 'reserve' | 'provision' | 'ready' | 'commit' | 'drain';
+export type SagaStep = ScaleSagaCompensationStarted['failedStep'];
 
 /** The compensation of a forward step that may have taken effect; they run in reverse order of their steps. */
-export type CompensationStep = 'roll_back_replicas' | 'release_budget';
+export type CompensationStep = ScaleCompensationStepRetried['step'];
 
 /** Why a saga compensates. `reservation_lost`: the reservation expired (or was released) before it was committed. */
-export type FailureCause = 'timed_out' | 'rejected' | 'worker_failed' | 'reservation_lost';
+export type FailureCause = ScaleSagaCompensationStarted['cause'];
 
 /** done: undone; not_needed: the forward step turned out to have had no effect; abandoned: could not be undone (an alert says so). */
-export type CompensationOutcome = 'done' | 'not_needed' | 'abandoned';
+export type CompensationOutcome = ScaleCompensationRecord['outcome'];
 
-// ---- the saga's own events (stream ScaleSaga-<sagaId>, published for the read side) ----
+/** How one compensation ended: an item of ScaleSagaCompensated.compensations. */
+export type CompensationRecord = ScaleCompensationRecord;
 
-/** A scale action began: one saga per pool at a time. The first step's command goes out with it. */
-export interface ScaleSagaStarted {
-  readonly sagaId: string;
-  readonly agentType: string;
-  /** the scaling decision it carries out */
-  readonly decisionId: string;
-  /** up | down (Avro enum ScaleDirection) */
-  readonly direction: ScaleDirection;
-  readonly fromReplicas: number;
-  readonly toReplicas: number;
-  readonly reason: string;
-  /** pool:<agentType> */
-  readonly budgetId: string;
-  /** added replicas × worker-hour price × horizon, rounded up; 0 for a scale-down */
-  readonly amountMicros: number;
-  readonly workerHourPriceMicros: number;
-  readonly horizonMs: number;
-  /** when true, a pool without a budget does not scale up */
-  readonly requireBudget: boolean;
-  /** the saga id when money is reserved; null when nothing is (a scale-down, or nothing to pay) */
-  readonly reservationId: string | null;
-  /** when the optimizer releases the reservation by itself unless it is settled before; null with no reservation */
-  readonly reservationExpiresAt: number | null;
-  /** W3C traceparent of the saga's span: every message and timer of the saga continues this trace */
-  readonly traceparent: string | null;
-  /** when the first step times out */
-  readonly deadlineAt: number;
-  readonly startedAt: number;
-}
-
-/** The optimizer holds the money; provisioning begins. */
-export interface ScaleBudgetReserved {
-  readonly sagaId: string;
-  readonly budgetId: string;
-  readonly reservationId: string;
-  readonly amountMicros: number;
-  /** what the budget has left after it */
-  readonly availableMicros: number;
-  /** when provisioning times out */
-  readonly deadlineAt: number;
-  readonly reservedAt: number;
-}
-
-/** The pool has no budget and the policy does not require one: it scales up without a reservation. */
-export interface ScaleBudgetWaived {
-  readonly sagaId: string;
-  readonly budgetId: string;
-  /** the optimizer's denial */
-  readonly reason: string;
-  readonly deadlineAt: number;
-  readonly waivedAt: number;
-}
-
-/** The optimizer denied the money: nothing was provisioned. An AlertRaised goes with it. */
-export interface ScaleActionDenied {
-  readonly sagaId: string;
-  readonly agentType: string;
-  readonly decisionId: string;
-  readonly fromReplicas: number;
-  readonly toReplicas: number;
-  readonly budgetId: string;
-  readonly reservationId: string;
-  readonly amountMicros: number;
-  readonly availableMicros: number;
-  readonly reason: string;
-  readonly deniedAt: number;
-}
-
-/** The agent pool accepted the desired replicas: workers start (scale-up) or drain (scale-down) from now on. */
-export interface ScaleReplicasAccepted {
-  readonly sagaId: string;
-  readonly agentType: string;
-  /** the pool request: <sagaId>:scale */
-  readonly requestId: string;
-  readonly previousReplicas: number;
-  readonly replicas: number;
-  readonly readyReplicas: number;
-  /** when waiting for the workers (ready, or drained) times out */
-  readonly deadlineAt: number;
-  readonly acceptedAt: number;
-}
-
-/** One worker started for the saga is ready. Repeated reports of the same worker are not recorded again. */
-export interface ScaleWorkerReady {
-  readonly sagaId: string;
-  readonly agentType: string;
-  readonly workerId: string;
-  readonly readyReplicas: number;
-  readonly readyAt: number;
-}
-
-/** The pool runs the desired replicas, all ready: the reservation is committed next. */
-export interface ScaleReplicasReached {
-  readonly sagaId: string;
-  readonly agentType: string;
-  readonly replicas: number;
-  /** when the commit times out */
-  readonly deadlineAt: number;
-  readonly reachedAt: number;
-}
-
-export interface ScaleSagaCompleted {
-  readonly sagaId: string;
-  readonly agentType: string;
-  readonly decisionId: string;
-  readonly direction: ScaleDirection;
-  readonly fromReplicas: number;
-  readonly toReplicas: number;
-  /** null when nothing was reserved */
-  readonly reservationId: string | null;
-  /** money spent on the budget by the commit; 0 without a reservation */
-  readonly committedMicros: number;
-  readonly completedAt: number;
-}
-
-/** A step failed: the compensations of the steps begun so far run one at a time, in reverse. An AlertRaised goes with it. */
-export interface ScaleSagaCompensationStarted {
-  readonly sagaId: string;
-  readonly agentType: string;
-  readonly decisionId: string;
-  readonly failedStep: SagaStep;
-  readonly cause: FailureCause;
-  readonly reason: string;
-  /** in the order they run (Avro: array of enum CompensationStep); empty when nothing needs undoing */
-  readonly compensations: readonly CompensationStep[];
-  /** when the first compensation times out; null without one */
-  readonly deadlineAt: number | null;
-  readonly startedAt: number;
-}
-
-/** A compensation got no answer in time: its command is sent again (idempotent by reservation or request id). */
-export interface ScaleCompensationStepRetried {
-  readonly sagaId: string;
-  readonly step: CompensationStep;
-  /** 2, 3, … */
-  readonly attempt: number;
-  readonly deadlineAt: number;
-  readonly retriedAt: number;
-}
-
-export interface ScaleCompensationStepCompleted {
-  readonly sagaId: string;
-  readonly step: CompensationStep;
-  readonly outcome: CompensationOutcome;
-  readonly detail: string;
-  /** when the next compensation times out; null when this was the last */
-  readonly deadlineAt: number | null;
-  readonly completedAt: number;
-}
-
-export interface CompensationRecord {
-  readonly step: CompensationStep;
-  readonly outcome: CompensationOutcome;
-  readonly detail: string;
-}
-
-/** The saga failed and every compensation ran (or was abandoned, with an alert). */
-export interface ScaleSagaCompensated {
-  readonly sagaId: string;
-  readonly agentType: string;
-  readonly decisionId: string;
-  readonly direction: ScaleDirection;
-  readonly failedStep: SagaStep;
-  readonly cause: FailureCause;
-  readonly reason: string;
-  readonly fromReplicas: number;
-  readonly toReplicas: number;
-  /** the pool's desired replicas as the saga leaves them; null when unknown (a rollback abandoned, a drain never accepted) */
-  readonly replicas: number | null;
-  readonly compensations: readonly CompensationRecord[];
-  readonly compensatedAt: number;
-}
+// ---- the saga's own events (stream ScaleSaga-<sagaId>, published on flotilla.scaling for the read side) ----
 
 export type ScaleSagaEvent =
   | DomainEvent<'flotilla.scaling.ScaleSagaStarted', ScaleSagaStarted>
@@ -228,7 +89,7 @@ export type ScaleSagaEvent =
 
 // ---- what the saga sends (through the outbox) and the answers it takes ----
 
-/** To the optimizer on flotilla.budget-commands (keyed by budgetId), and to the agent pool on flotilla.pool-commands (keyed by agentType). */
+/** To the optimizer on flotilla.budget-commands (keyed by budgetId), and to the agent pool on flotilla.replica-commands (keyed by agentType). */
 export type ScaleSagaOutgoingCommand =
   | DomainEvent<'flotilla.budget.BudgetReservationRequested', BudgetReservationRequested>
   | DomainEvent<'flotilla.budget.BudgetReservationCommitRequested', BudgetReservationCommitRequested>

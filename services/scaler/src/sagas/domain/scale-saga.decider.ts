@@ -182,7 +182,7 @@ function receive(reply: ScaleSagaReply, state: StartedSaga, now: number, setting
     case 'flotilla.budget.BudgetReserved': {
       if (state.status !== 'Reserving' || reply.data.reservationId !== state.reservationId) return [];
       const { budgetId, reservationId, amountMicros, availableMicros } = reply.data;
-      return [{ type: 'flotilla.scaling.ScaleBudgetReserved', data: { sagaId: state.sagaId, budgetId, reservationId, amountMicros, availableMicros, deadlineAt: now + settings.provisionTimeoutMs, reservedAt: now } }];
+      return [{ type: 'flotilla.scaling.ScaleBudgetReserved', data: { sagaId: state.sagaId, agentType: state.agentType, budgetId, reservationId, amountMicros, availableMicros, deadlineAt: now + settings.provisionTimeoutMs, reservedAt: now } }];
     }
     case 'flotilla.budget.BudgetReservationDenied': {
       if (reply.data.reservationId !== state.reservationId) return [];
@@ -266,7 +266,7 @@ function fire(timer: ScaleSagaTimer, state: ScaleSagaState, now: number, setting
     case 'Compensating': {
       if (state.attempt < settings.compensationAttempts) {
         const step = state.remaining[0];
-        return [{ type: 'flotilla.scaling.ScaleCompensationStepRetried', data: { sagaId: state.sagaId, step, attempt: state.attempt + 1, deadlineAt: now + settings.compensationStepTimeoutMs, retriedAt: now } }];
+        return [{ type: 'flotilla.scaling.ScaleCompensationStepRetried', data: { sagaId: state.sagaId, agentType: state.agentType, step, attempt: state.attempt + 1, deadlineAt: now + settings.compensationStepTimeoutMs, retriedAt: now } }];
       }
       const expiry = state.remaining[0] === 'release_budget' && state.reservationExpiresAt !== null ? `; it expires by itself at ${new Date(state.reservationExpiresAt).toISOString()}` : '';
       return completeStep(state, 'abandoned', `no answer after ${state.attempt} attempt(s)${expiry}`, now, settings);
@@ -325,7 +325,7 @@ function completeStep(state: SagaIn<'Compensating'>, outcome: CompensationOutcom
   const step = state.remaining[0];
   const rest = state.remaining.slice(1);
   const events: ScaleSagaEvent[] = [
-    { type: 'flotilla.scaling.ScaleCompensationStepCompleted', data: { sagaId: state.sagaId, step, outcome, detail, deadlineAt: rest.length > 0 ? now + settings.compensationStepTimeoutMs : null, completedAt: now } },
+    { type: 'flotilla.scaling.ScaleCompensationStepCompleted', data: { sagaId: state.sagaId, agentType: state.agentType, step, outcome, detail, deadlineAt: rest.length > 0 ? now + settings.compensationStepTimeoutMs : null, completedAt: now } },
   ];
   if (outcome === 'abandoned') {
     events.push(alert(state, 'scale_compensation_abandoned', 'critical', `${describe(state)}: could not ${step.replace(/_/g, ' ')}: ${detail}`, now, step));
@@ -351,7 +351,7 @@ function completed(state: StartedSaga, committedMicros: number, now: number): Sc
 
 function denied(denial: BudgetReservationDenied, state: SagaIn<'Reserving'>, now: number, settings: ScaleSagaSettings): ScaleSagaEvent[] {
   if (isNoBudgetDenial(denial) && !state.requireBudget) {
-    return [{ type: 'flotilla.scaling.ScaleBudgetWaived', data: { sagaId: state.sagaId, budgetId: state.budgetId, reason: denial.reason, deadlineAt: now + settings.provisionTimeoutMs, waivedAt: now } }];
+    return [{ type: 'flotilla.scaling.ScaleBudgetWaived', data: { sagaId: state.sagaId, agentType: state.agentType, budgetId: state.budgetId, reason: denial.reason, deadlineAt: now + settings.provisionTimeoutMs, waivedAt: now } }];
   }
   const { sagaId, agentType, decisionId, fromReplicas, toReplicas, budgetId } = state;
   const { reservationId, amountMicros, availableMicros, reason } = denial;
