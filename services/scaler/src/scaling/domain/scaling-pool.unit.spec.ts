@@ -1,7 +1,7 @@
 import type { ScalingDecisionRecorded } from '@flotilla/contracts';
 import { snapshotOf } from '../../decisions/domain/snapshot.fixture';
 import { validatePolicy, type ScalingPolicy } from '../../policies/domain/scaling-policy';
-import { scalingPoolDecider, type ScalingPoolCommand, type ScalingPoolEvent, type ScalingPoolState } from './scaling-pool';
+import { scalingPoolDecider, type PredictiveInput, type ScalingPoolCommand, type ScalingPoolEvent, type ScalingPoolState } from './scaling-pool';
 
 /** Backlog per worker, target 4 tasks; 1..6 replicas; HPA's default behavior. */
 function policy(overrides: Record<string, unknown> = {}): ScalingPolicy {
@@ -21,7 +21,7 @@ function run(commands: ScalingPoolCommand[], state: ScalingPoolState = scalingPo
   return { events, state, decisions, types: events.map((e) => e.type.replace('flotilla.scaling.', '')) };
 }
 const define = (overrides: Record<string, unknown> = {}, now = 0): ScalingPoolCommand => ({ type: 'DefinePolicy', agentType: 'code_gen', policy: policy(overrides), template: null, by: 'ops', now });
-const evaluateAt = (now: number, figures: Parameters<typeof snapshotOf>[0], currentReplicas = 2, predictive: ScalingPoolCommand extends { predictive: infer P } ? P : never = null): ScalingPoolCommand => ({
+const evaluateAt = (now: number, figures: Parameters<typeof snapshotOf>[0], currentReplicas = 2, predictive: PredictiveInput | null = null): ScalingPoolCommand => ({
   type: 'Evaluate',
   decisionId: `d-${now}`,
   snapshot: snapshotOf({ reportingWorkers: currentReplicas, ...figures }),
