@@ -1,0 +1,138 @@
+import type { AlertRaised, PoolReplicasRequested, ScaleActionDenied, ScaleSagaCompleted, ScalingDecisionRecorded, TaskCompleted, TaskStarted } from '@flotilla/contracts';
+import { startFlotilla, testPool, waitFor, type Flotilla } from '@flotilla/testing';
+import { EventDriver, type TopicTail } from './support/event-driver';
+import { token } from './support/tokens';
+
+/**
+ * The scaler driving a real pool: worker processes provisioned by the agent pool, budgets at the
+ * optimizer, and every step on Kafka. A load step scales the pool up through a saga, the backlog
+ * drains, and the pool scales back down after its window, with each task run once.
+ */
+describe('scaler: budget-guarded scale sagas on a real pool', () => {
+  let flotilla: Flotilla<'agent-pool' | 'optimizer' | 'scaler'>;
+  let driver: EventDriver;
+  let scaling: TopicTail<Record<string, unknown>>;
+  let taskEvents: TopicTail<TaskStarted & TaskCompleted>;
+  let commands: TopicTail<PoolReplicasRequested>;
+  let alerts: TopicTail<AlertRaised>;
+  const pool = testPool(1);
+  let ops = '';
+
+  beforeAll(async () => {
+    ops = await token({ role: 'ops' });
+    flotilla = await startFlotilla({
+      namespacePrefix: 'scl',
+      services: ['agent-pool', 'optimizer', 'scaler'],
+      executors: { default: { type: 'synthetic' } },
+      settings: {
+        'agent-pool': {
+          AGENT_TYPES: 'code_gen',
+          PROVISIONED_AGENT_TYPES: 'code_gen',
+          POOL_SLOTS_PER_WORKER: '2',
+          POOL_INITIAL_REPLICAS: '1',
+          POOL_MAX_REPLICAS: '3',
+          PROVISIONER_INTERVAL_MS: '200',
+          POOL_METRICS_INTERVAL_MS: '1000',
+          HEARTBEAT_INTERVAL_MS: '1000',
+        },
+        scaler: { SCALED_AGENT_TYPES: 'code_gen', SCALER_INTERVAL_MS: '1000', METRICS_STALE_AFTER_MS: '4000' },
+      },
+    });
+    driver = new EventDriver(flotilla.namespace);
+    await driver.connect();
+    [scaling, taskEvents, commands, alerts] = await Promise.all([
+      driver.tail('flotilla.scaling'),
+      driver.tail<TaskStarted & TaskCompleted>('flotilla.task-events'),
+      driver.tail<PoolReplicasRequested>('flotilla.replica-commands'),
+      driver.tail<AlertRaised>('flotilla.alerts'),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([scaling?.stop(), taskEvents?.stop(), commands?.stop(), alerts?.stop()]);
+    await driver?.disconnect();
+    await flotilla?.stop();
+    await pool.end();
+  });
+
+  const http = async (service: 'scaler' | 'optimizer', method: string, url: string, body?: unknown) => {
+    const response = await fetch(`${flotilla.url(service)}${url}`, { method, headers: { authorization: `Bearer ${ops}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const ofType = <T>(type: string) => scaling.events.filter((e) => e.type === `flotilla.scaling.${type}`).map((e) => e.payload as unknown as T);
+  const aliveWorkers = async () => {
+    const { rows } = await pool.query(`SELECT pid FROM ${flotilla.schema('agent-pool')}.pool_worker_processes WHERE agent_type = 'code_gen'`);
+    return rows.filter((r) => isAlive(r.pid)).length;
+  };
+  /** Backlog per worker 2 (each worker has 2 slots), 1..3 workers; scale-down after 3 s of lower recommendations (test speed). */
+  const policy = { minReplicas: 1, maxReplicas: 3, metrics: [{ metric: 'backlog_per_worker', target: 2 }], behavior: { scaleDown: { stabilizationWindowSeconds: 3 } } };
+
+  it('refuses a bad policy naming each field', async () => {
+    const bad = await http('scaler', 'PUT', '/v1/pools/code_gen/policy', { minReplicas: 5, maxReplicas: 2, metrics: [{ metric: 'astrology', target: -1 }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('INVALID_POLICY');
+    const fields = (bad.body.problems as { field: string }[]).map((p) => p.field);
+    expect(fields).toEqual(expect.arrayContaining(['metrics[0].metric', 'metrics[0].target']));
+    expect((await http('scaler', 'PUT', '/v1/pools/code_gen/policy', { template: 'fortune-telling' })).body).toMatchObject({ code: 'INVALID_POLICY', problems: [{ field: 'template' }] });
+  });
+
+  it('scales up through a completed saga on a load step, drains the backlog, and scales back down after its window, each task run once', async () => {
+    await waitFor('the initial worker', async () => (await aliveWorkers()) === 1, { timeoutMs: 60_000 });
+    const set = await http('scaler', 'PUT', '/v1/pools/code_gen/policy', policy);
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({ agentType: 'code_gen', policy: { version: 1, maxReplicas: 3 } });
+
+    const load = Array.from({ length: 30 }, () => driver.dispatch('code_gen', 800));
+    await driver.send(load);
+    const up = await waitFor('a completed scale-up saga', () => ofType<ScaleSagaCompleted>('ScaleSagaCompleted').find((s) => s.direction === 'up'), { timeoutMs: 90_000 });
+    const decision = ofType<ScalingDecisionRecorded>('ScalingDecisionRecorded').find((d) => d.sagaId === up.sagaId)!;
+    expect(decision).toMatchObject({ direction: 'up', mode: 'act', currentReplicas: 1 });
+    expect(JSON.parse(decision.snapshot).backlog).toBeGreaterThan(0);
+    // The new workers really exist, as the agent pool's record says.
+    expect(await aliveWorkers()).toBe(up.toReplicas);
+    expect(commands.events.some((c) => c.payload.requestId === `${up.sagaId}:scale` && c.payload.replicas === up.toReplicas)).toBe(true);
+
+    const ids = new Set(load.map((d) => d.executionId));
+    await waitFor('the backlog to drain', () => new Set(taskEvents.of<TaskCompleted>('flotilla.task.TaskCompleted').filter((c) => ids.has(c.executionId)).map((c) => c.executionId)).size === ids.size, { timeoutMs: 90_000 });
+    const down = await waitFor('a completed scale-down saga', () => ofType<ScaleSagaCompleted>('ScaleSagaCompleted').find((s) => s.direction === 'down' && s.toReplicas === 1), { timeoutMs: 90_000 });
+    expect(down.fromReplicas).toBeGreaterThan(1);
+    await waitFor('one worker process left', async () => (await aliveWorkers()) === 1, { timeoutMs: 60_000 });
+    await taskEvents.caughtUp();
+    const starts = taskEvents.of<TaskStarted>('flotilla.task.TaskStarted').filter((s) => ids.has(s.executionId));
+    expect(starts).toHaveLength(ids.size);
+  });
+
+  it('denies a scale-up past the pool\'s budget: no provisioning, a denial event and an alert', async () => {
+    expect((await http('optimizer', 'PUT', '/v1/budgets/pool:code_gen', { period: 'daily', amountMicros: 1 })).status).toBe(200);
+    const before = commands.events.length;
+    await driver.send(Array.from({ length: 30 }, () => driver.dispatch('code_gen', 800)));
+    const denied = await waitFor('a denied scale action', () => ofType<ScaleActionDenied>('ScaleActionDenied')[0], { timeoutMs: 60_000 });
+    expect(denied).toMatchObject({ agentType: 'code_gen', budgetId: 'pool:code_gen', fromReplicas: 1 });
+    expect(denied.reason).toMatch(/available/);
+    await waitFor('the denial\'s alert', () => alerts.events.some((a) => a.payload.kind === 'scale_denied'));
+    await commands.caughtUp();
+    expect(commands.events.slice(before).filter((c) => c.payload.requestId === `${denied.sagaId}:scale`)).toEqual([]);
+    expect(await aliveWorkers()).toBe(1);
+  });
+
+  it('holds an override until its expiry, then the policy resumes', async () => {
+    // The pool's budget would deny a scale-up: raise it so that only the override decides.
+    expect((await http('optimizer', 'PUT', '/v1/budgets/pool:code_gen', { period: 'daily', amountMicros: 1_000_000_000 })).status).toBe(200);
+    const set = await http('scaler', 'PUT', '/v1/pools/code_gen/override', { replicas: 2, reason: 'launch', durationSeconds: 8 });
+    expect(set.status).toBe(200);
+    const held = await waitFor('the override to be carried out', () => ofType<ScaleSagaCompleted>('ScaleSagaCompleted').find((s) => s.toReplicas === 2 && s.direction === 'up'), { timeoutMs: 60_000 });
+    expect(await aliveWorkers()).toBe(2);
+    await waitFor('the override to expire', () => ofType<{ reason: string }>('ScalingOverrideCleared').some((c) => c.reason === 'expired'), { timeoutMs: 30_000 });
+    const resumed = await waitFor('the policy to take the pool back to one worker', () => ofType<ScaleSagaCompleted>('ScaleSagaCompleted').find((s) => s.direction === 'down' && s.toReplicas === 1 && s.completedAt > held.completedAt), { timeoutMs: 60_000 });
+    expect(resumed.fromReplicas).toBe(2);
+  });
+});
+
+function isAlive(pid: number | null): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
