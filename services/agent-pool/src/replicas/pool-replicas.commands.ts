@@ -28,7 +28,7 @@ export class PoolReplicasCommands {
 
   /** Each provisioned pool's stream, read (and started with its initial replicas the very first time). */
   async initialise(initialReplicas: number): Promise<void> {
-    for (const agentType of this.provisioned) await this.apply(agentType, { type: 'InitialiseReplicas', agentType, replicas: initialReplicas, now: Date.now() });
+    for (const agentType of this.provisioned) await this.apply(agentType, { type: 'InitialiseReplicas', agentType, replicas: initialReplicas, bounds: this.bounds, now: Date.now() });
   }
 
   async request(event: ConsumedEvent<PoolReplicasRequested>): Promise<void> {

@@ -10,7 +10,16 @@ import { isSettled, readyCount, REMEMBERED_ANSWERS, type Active, type PoolReplic
  */
 function decide(command: PoolReplicasCommand, state: PoolReplicasState): PoolReplicasEvent[] {
   if (command.type === 'InitialiseReplicas') {
-    return state.status === 'Unset' ? [{ type: 'flotilla.pool.PoolReplicasInitialised', data: { agentType: command.agentType, replicas: command.replicas, initialisedAt: command.now } }] : [];
+    if (state.status !== 'Unset') return [];
+    const { agentType, replicas, bounds, now } = command;
+    // Said like an answer to a request, so that whoever follows the pool (the scaler) knows its size from the start.
+    return [
+      { type: 'flotilla.pool.PoolReplicasInitialised', data: { agentType, replicas, initialisedAt: now } },
+      {
+        type: 'flotilla.pool.PoolReplicasChanged',
+        data: { requestId: initialRequestId(agentType), agentType, outcome: 'accepted', reason: 'the pool\'s first replicas (POOL_INITIAL_REPLICAS)', previousReplicas: 0, replicas, readyReplicas: 0, slotsPerWorker: bounds.slotsPerWorker, provisioner: bounds.provisioner, changedAt: now },
+      },
+    ];
   }
   if (state.status === 'Unset') return [];
   switch (command.type) {
@@ -103,6 +112,11 @@ function request(command: Extract<PoolReplicasCommand, { type: 'RequestReplicas'
   if (problem) return [changed];
   // Asking for what the pool already runs is reached at once.
   return [changed, ...reached(evolve(state, changed) as Active, now)];
+}
+
+/** The request id of a pool's first replicas, as its first PoolReplicasChanged names them. */
+export function initialRequestId(agentType: string): string {
+  return `initial:${agentType}`;
 }
 
 function reached(state: Active, now: number): PoolReplicasEvent[] {

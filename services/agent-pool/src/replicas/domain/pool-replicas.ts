@@ -58,7 +58,7 @@ export const REMEMBERED_ANSWERS = 200;
 
 /** Observations of the provisioner (its workers) and the requests it answers. */
 export type PoolReplicasCommand =
-  | { readonly type: 'InitialiseReplicas'; readonly agentType: string; readonly replicas: number; readonly now: number }
+  | { readonly type: 'InitialiseReplicas'; readonly agentType: string; readonly replicas: number; readonly bounds: PoolBounds; readonly now: number }
   | { readonly type: 'RequestReplicas'; readonly request: PoolReplicasRequested; readonly bounds: PoolBounds; readonly now: number }
   | { readonly type: 'ObserveWorkerStarting'; readonly workerId: string; readonly now: number }
   | { readonly type: 'ObserveWorkerReady'; readonly workerId: string; readonly now: number }

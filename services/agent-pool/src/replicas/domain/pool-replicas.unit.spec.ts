@@ -28,9 +28,15 @@ const drained = (workerId: string, now = 6_000, handedBack = 0): PoolReplicasCom
 const failed = (workerId: string, now = 2_000, reason = 'exited with code 1'): PoolReplicasCommand => ({ type: 'ObserveWorkerFailed', workerId, reason, now });
 
 /** A pool initialised with one ready worker, w1. */
-const oneReady = run([{ type: 'InitialiseReplicas', agentType: 'code_gen', replicas: 1, now: 0 }, starting('w1', 1), ready('w1', 500)]).state;
+const oneReady = run([{ type: 'InitialiseReplicas', agentType: 'code_gen', replicas: 1, bounds, now: 0 }, starting('w1', 1), ready('w1', 500)]).state;
 
 describe('pool replicas: requests and what the provisioner observed', () => {
+  it('says its first replicas like an answer, so that followers know its size, and reaches them once its workers are ready', () => {
+    const { types, events } = run([{ type: 'InitialiseReplicas', agentType: 'code_gen', replicas: 1, bounds, now: 0 }, starting('w1', 1), ready('w1', 500), { type: 'InitialiseReplicas', agentType: 'code_gen', replicas: 3, bounds, now: 600 }]);
+    expect(types).toEqual(['PoolReplicasInitialised', 'PoolReplicasChanged', 'PoolWorkerStarting', 'PoolWorkerReady', 'PoolReplicasReached']);
+    expect(events[1].data).toMatchObject({ requestId: 'initial:code_gen', outcome: 'accepted', previousReplicas: 0, replicas: 1, slotsPerWorker: 2, provisioner: 'process' });
+  });
+
   it('scales up: accepted, each worker ready with its time to ready, then reached once all are ready', () => {
     const { events, types, state } = run([requested('saga-1', 3), starting('w2'), starting('w3', 30), ready('w2', 1_020), ready('w3', 1_530)], oneReady);
     expect(types).toEqual(['PoolReplicasChanged', 'PoolWorkerStarting', 'PoolWorkerStarting', 'PoolWorkerReady', 'PoolWorkerReady', 'PoolReplicasReached']);
