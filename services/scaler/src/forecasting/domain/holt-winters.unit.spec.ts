@@ -95,13 +95,22 @@ describe('forecast error (WAPE over the scored forecasts)', () => {
 });
 
 describe('step aggregation', () => {
-  it('counts an instance at its rate over the time its reports cover', () => {
+  it('counts the instances\' arrivals over the longest span any of them covered (a worker joining mid-step adds its tasks, not a second rate)', () => {
+    // a alone for 40 s at 1/s, then a and b split the same 1/s for 20 s: 1 task/s, not 1.33.
+    let joined = addReport([], 0, { instanceId: 'a', windowStartedAt: 0, windowEndedAt: 40_000, arrivalRatePerSec: 1 });
+    joined = addReport(joined, 0, { instanceId: 'a', windowStartedAt: 40_000, windowEndedAt: 60_000, arrivalRatePerSec: 0.5 });
+    joined = addReport(joined, 0, { instanceId: 'b', windowStartedAt: 40_000, windowEndedAt: 60_000, arrivalRatePerSec: 0.5 });
+    expect(poolRatePerSec(joined[0])).toBeCloseTo(1, 12);
+  });
+
+  it('counts a pool whose reports cover part of the step at its rate over that part', () => {
     const open = addReport(addReport([], 0, { instanceId: 'a', windowStartedAt: 0, windowEndedAt: 10_000, arrivalRatePerSec: 2 }), 0, {
       instanceId: 'b',
       windowStartedAt: 50_000,
       windowEndedAt: 55_000,
       arrivalRatePerSec: 6,
     });
-    expect(poolRatePerSec(open[0])).toBeCloseTo(8, 12);
+    // 20 + 30 tasks over the 10 s of the longest coverage.
+    expect(poolRatePerSec(open[0])).toBeCloseTo(5, 12);
   });
 });

@@ -2,9 +2,10 @@ import type { PoolMetricsReported } from '@flotilla/contracts';
 
 /**
  * From PoolMetricsReported to one arrival rate per step. Every instance of a pool reports its own
- * arrivals every few seconds; the pool's rate in a step is the sum over instances of each instance's
- * arrivals divided by the time its reports cover (so an instance whose report for the step was lost,
- * or that started mid-step, still counts at its rate, not at a fraction of it).
+ * arrivals every few seconds. The instances share one consumer group, so their arrivals are disjoint
+ * parts of the pool's: the pool's rate in a step is all their arrivals over the longest time any of
+ * them covered (a worker that joined mid-step adds its arrivals, not its rate over its short span; a
+ * pool whose only reports cover part of the step counts at its rate over that part).
  *
  * A report belongs to the step that holds the end of its window. A step stays open until the clock
  * is `closeDelayMs` past its end, to let the other instances' reports for it arrive.
@@ -36,9 +37,11 @@ export function addReport(open: readonly OpenStep[], step: number, report: Arriv
   return [...open.filter((o) => o.step !== step), updated].sort((a, b) => a.step - b.step);
 }
 
-/** The pool's arrival rate in the step: the sum of its instances' rates. */
+/** The pool's arrival rate in the step: its instances' arrivals over the longest span any of them covered. */
 export function poolRatePerSec(open: OpenStep): number {
-  return Object.values(open.instances).reduce((sum, i) => sum + (i.coveredMs > 0 ? (i.arrivals * 1000) / i.coveredMs : 0), 0);
+  const instances = Object.values(open.instances);
+  const coveredMs = Math.max(0, ...instances.map((i) => i.coveredMs));
+  return coveredMs > 0 ? (instances.reduce((sum, i) => sum + i.arrivals, 0) * 1000) / coveredMs : 0;
 }
 
 /** The open steps the clock has left `closeDelayMs` behind, and the ones still open. */

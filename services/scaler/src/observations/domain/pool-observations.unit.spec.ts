@@ -34,11 +34,21 @@ describe('pool observations → the decision engine\'s snapshot', () => {
     expect(snapshot.meanServiceTimeMs).toBeCloseTo(750, 6);
   });
 
-  it('keeps each worker\'s newest report, and forgets workers silent for longer than the staleness', () => {
-    let obs = observeReport(emptyObservations('code_gen'), report('w1', { windowEndedAt: 10_000, backlog: 5 }));
-    obs = observeReport(obs, report('w1', { windowEndedAt: 9_000, backlog: 99 }));
-    obs = observeReport(obs, report('w2', { windowEndedAt: 1_000, backlog: 7 }));
+  it('takes states (backlog) from each worker\'s newest report, and forgets workers silent for longer than the staleness', () => {
+    let obs = observeReport(emptyObservations('code_gen'), report('w1', { windowStartedAt: 5_000, windowEndedAt: 10_000, backlog: 5 }));
+    obs = observeReport(obs, report('w1', { windowStartedAt: 4_000, windowEndedAt: 9_000, backlog: 99 }));
+    obs = observeReport(obs, report('w2', { windowStartedAt: 0, windowEndedAt: 1_000, backlog: 7 }));
     expect(snapshotOf(obs, 20_000, options)).toMatchObject({ reportingWorkers: 1, backlog: 5 });
+  });
+
+  it('takes flows (rates, utilization, errors) over the rate window, weighted by each report\'s window', () => {
+    let obs = emptyObservations('code_gen');
+    // Three 5 s reports: arrivals 3, 1, 2 a second; utilization 0.9, 0.3, 0.6; only the last two within a 10 s window.
+    for (const [end, arrival, util] of [[5_000, 3, 0.9], [10_000, 1, 0.3], [15_000, 2, 0.6]] as const) {
+      obs = observeReport(obs, report('w1', { windowStartedAt: end - 5_000, windowEndedAt: end, arrivalRatePerSec: arrival, utilization: util }));
+    }
+    expect(snapshotOf(obs, 16_000, { ...options, rateWindowMs: 15_000 })).toMatchObject({ arrivalRatePerSec: 2, utilization: expect.closeTo(0.6, 9) });
+    expect(snapshotOf(obs, 16_000, { ...options, rateWindowMs: 10_000 })).toMatchObject({ arrivalRatePerSec: 1.5, utilization: expect.closeTo(0.45, 9) });
   });
 
   it('with no worker reporting (scaled to zero), the backlog is the group\'s lag as the scaler read it; everything else unknown', () => {
