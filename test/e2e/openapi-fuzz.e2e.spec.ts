@@ -25,7 +25,7 @@ const FUZZ = path.resolve(__dirname, '../fuzz');
 const ROOT = path.resolve(__dirname, '../..');
 // Where Schemathesis and Hypothesis may leave files of their own, and where the JUnit reports go (ignored by git).
 const RESULTS = path.join(ROOT, 'test-results', 'schemathesis');
-const SERVICES: readonly ServiceName[] = ['orchestrator', 'agent-pool', 'projection', 'optimizer'];
+const SERVICES: readonly ServiceName[] = ['orchestrator', 'agent-pool', 'projection', 'optimizer', 'scaler'];
 const EXAMPLES = process.env.FLOTILLA_FUZZ_EXAMPLES ?? '15';
 const AUTHENTICATED_CHECKS = ['not_a_server_error', 'status_code_conformance', 'response_schema_conformance', 'positive_data_acceptance', 'refusals_carry_their_reason'];
 const ANONYMOUS_CHECKS = ['not_a_server_error', 'status_code_conformance', 'response_schema_conformance', 'unauthenticated_answers_401'];
