@@ -106,6 +106,56 @@ async function main() {
   console.log(`costs per pool: ${pools.pools.map((p) => `${p.agentType} ${usd(p.totalMicros)} (${p.attempts} attempts)`).join(', ')}`);
   const budgets = (await (await optimizer('/v1/budgets')).json()) as { items: { budgetId: string; spentMicros: number; amountMicros: number; percentUsed: number; crossed: number[] }[] };
   for (const b of budgets.items) console.log(`  budget ${b.budgetId.padEnd(18)} ${usd(b.spentMicros)} of ${usd(b.amountMicros)} (${b.percentUsed} %)${b.crossed.length ? `, crossed ${b.crossed.join('/')} %` : ''}`);
+
+  await scalingStory(opsToken, kafka, registry, id);
+}
+
+/**
+ * The scaling story: the code_gen pool (real worker processes) gets a policy, then a burst. The
+ * scaler sees the backlog, decides, and a saga reserves budget at the optimizer, provisions workers
+ * at the agent pool and commits; the backlog drains; after its window the pool scales back down.
+ */
+async function scalingStory(opsToken: string, kafka: Kafka, registry: SchemaRegistry, schemaId: number) {
+  const scaler = (path: string, init: RequestInit = {}) =>
+    fetch(`http://127.0.0.1:3004${path}`, { ...init, headers: { 'content-type': 'application/json', authorization: `Bearer ${opsToken}`, ...(init.headers ?? {}) } });
+  type Pool = { replicas: { replicas: number; readyReplicas: number } | null; runningSaga: { sagaId: string; status: string } | null };
+  const pool = async () => (await (await scaler('/v1/pools/code_gen')).json()) as Pool;
+  // Two waiting tasks per worker (each has two slots); down after 30 s of lower recommendations, so the demo shows it.
+  const policy = { minReplicas: 1, maxReplicas: 4, metrics: [{ metric: 'backlog_per_worker', target: 2 }, { metric: 'utilization', target: 0.8 }], behavior: { scaleDown: { stabilizationWindowSeconds: 30 } } };
+  const set = await scaler('/v1/pools/code_gen/policy', { method: 'PUT', body: JSON.stringify(policy) });
+  if (!set.ok) throw new Error(`setting the code_gen policy answered ${set.status}: ${await set.text()}`);
+  console.log('scaling: code_gen runs as worker processes (1 to begin with, 2 slots each) under a policy: 2 waiting tasks per worker, 80 % busy');
+
+  const burst: ExecutionRequested[] = Array.from({ length: 40 }, (_, i) => ({
+    executionId: randomUUID(),
+    customerId: CUSTOMERS[i % CUSTOMERS.length],
+    kind: 'code_generation',
+    tasks: [task('code_gen', 'code_gen', [], { prompt: 'a burst', tokens: '100', duration_ms: '1500' })],
+    contractValue: 10_000,
+    deadlineAt: null,
+    tier: 'standard',
+    requestedAt: Date.now(),
+  }));
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  await producer.send({ topic: 'flotilla.execution-requests', acks: -1, messages: await Promise.all(burst.map(async (r) => ({ key: r.executionId, value: await registry.encode(schemaId, r) }))) });
+  await producer.disconnect();
+  console.log(`  a burst of ${burst.length} code_generation executions (1.5 s each)`);
+
+  let peak = 1;
+  let last = '';
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    const p = await pool();
+    const replicas = p.replicas?.replicas ?? 0;
+    peak = Math.max(peak, replicas);
+    const line = `  code_gen: ${replicas} worker(s), ${p.replicas?.readyReplicas ?? 0} ready${p.runningSaga ? `; saga ${p.runningSaga.sagaId.slice(0, 8)} ${p.runningSaga.status}` : ''}`;
+    if (line !== last) console.log(line);
+    last = line;
+    if (peak > 1 && replicas === 1 && !p.runningSaga) break;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  console.log(peak > 1 ? `  scaled up to ${peak} and back down to 1 (each step a saga: GET http://127.0.0.1:3000/v1/scaling/sagas)` : '  the pool did not scale up within 3 minutes: see the scaler\'s log');
 }
 
 main().catch((error) => {

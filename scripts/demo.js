@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run demo`: on a fresh machine, installs what is missing, starts the native stack and the three
+// `npm run demo`: on a fresh machine, installs what is missing, starts the native stack and the
 // services, runs a small demo workload, and prints where to look. `npm run demo:down` stops it all.
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -14,8 +14,14 @@ const launcher = path.join(root, 'deploy/native/stack');
 const SERVICES = [
   { name: 'projection', port: 3000 },
   { name: 'orchestrator', port: 3001 },
-  { name: 'agent-pool', port: 3002, env: { SYNTHETIC_MIN_DURATION_MS: '200', SYNTHETIC_MAX_DURATION_MS: '1500', SYNTHETIC_FAILURE_RATE: '0.05', POOL_CONCURRENCY: '4' } },
+  // code_gen is a provisioned pool: its workers are real processes, started and drained by the scaler's sagas.
+  {
+    name: 'agent-pool',
+    port: 3002,
+    env: { SYNTHETIC_MIN_DURATION_MS: '200', SYNTHETIC_MAX_DURATION_MS: '1500', SYNTHETIC_FAILURE_RATE: '0.05', POOL_CONCURRENCY: '4', PROVISIONED_AGENT_TYPES: 'code_gen', POOL_SLOTS_PER_WORKER: '2', POOL_INITIAL_REPLICAS: '1', POOL_MAX_REPLICAS: '4', POOL_METRICS_INTERVAL_MS: '2000' },
+  },
   { name: 'optimizer', port: 3003 },
+  { name: 'scaler', port: 3004, env: { SCALED_AGENT_TYPES: 'code_gen', SCALER_INTERVAL_MS: '5000' } },
 ];
 
 function run(command, args, options = {}) {
@@ -84,7 +90,7 @@ async function up() {
 
   console.log('== starting the services');
   // The orchestrator first: it applies the topic catalogue and registers the schemas the others share.
-  for (const service of [SERVICES[1], SERVICES[0], SERVICES[2], SERVICES[3]]) {
+  for (const service of [SERVICES[1], SERVICES[0], SERVICES[2], SERVICES[3], SERVICES[4]]) {
     const file = pidFile(service.name);
     if (fs.existsSync(file) && alive(Number(fs.readFileSync(file, 'utf8')))) {
       console.log(`${service.name} already running`);
@@ -113,7 +119,7 @@ Where to look
   Dashboard       http://127.0.0.1:3000/dashboard#token=${opsToken}
                   (overview, executions with filters and search, each execution's tasks, cost and trace, customers, alerts,
                   costs: spend per pool over time, budget bars with thresholds, top recommendations: #/costs)
-  API docs        http://127.0.0.1:300{0,1,2,3}/docs   (Swagger UI; /openapi.json)
+  API docs        http://127.0.0.1:300{0,1,2,3,4}/docs   (Swagger UI; /openapi.json)
   Query API       TOKEN=$(npm run -s token -- ops)   (or: npm run -s token -- customer acme)
                   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:3000/v1/overview
                   .../v1/customers  .../v1/executions?status=failed  .../v1/executions/<id>  .../v1/alerts  .../v1/sla-violations
@@ -122,11 +128,15 @@ Where to look
   Costs           http://127.0.0.1:3000/v1/costs?groupBy=hour,pool  .../v1/costs/executions  .../v1/budgets  .../v1/recommendations (read models)
                   http://127.0.0.1:3003/v1/costs/pools (ops, with idle cost)  .../v1/costs/customers/<id>  .../v1/costs/executions/<id>
   Budgets         http://127.0.0.1:3003/v1/budgets  .../v1/budgets/customer:acme   Recommendations .../v1/recommendations (ops)
+  Scaling         http://127.0.0.1:3004/v1/pools (ops: policy, override, pause, replicas, the saga in flight)  .../v1/policy-templates
+                  http://127.0.0.1:3000/v1/scaling/pools  .../v1/scaling/decisions  .../v1/scaling/sagas   (read models)
+                  dashboard #/scaling: replicas against backlog and arrival rate, sagas in flight, decisions and why
+                  the code_gen pool's workers are processes: ps -ef | grep WORKER_ID  (or its pool record, GET .../v1/pools/code_gen on 3002)
                   (integer micro-units: 1 USD = 1,000,000; price sheet services/optimizer/config/price-sheet.json)
   Jaeger API      ${env.JAEGER_QUERY_URL}/api/traces?service=orchestrator&limit=5
                   ${env.JAEGER_QUERY_URL}/api/traces/<trace id>   (this Jaeger build has the query API, not the web UI)
-  Metrics         http://127.0.0.1:3001/metrics  (orchestrator; 3002 agent-pool, 3000 projection, 3003 optimizer)
-  Health          http://127.0.0.1:300{0,1,2,3}/health and /ready
+  Metrics         http://127.0.0.1:3001/metrics  (orchestrator; 3002 agent-pool, 3000 projection, 3003 optimizer, 3004 scaler)
+  Health          http://127.0.0.1:300{0,1,2,3,4}/health and /ready
   Logs            ${demoDir}/<service>.log (JSON, with trace ids)
   Stack           npm run stack:status
   Stop            npm run demo:down   (add -- --stack to stop Kafka, PostgreSQL, ... too)
