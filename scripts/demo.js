@@ -128,11 +128,11 @@ Where to look
   Costs           http://127.0.0.1:3000/v1/costs?groupBy=hour,pool  .../v1/costs/executions  .../v1/budgets  .../v1/recommendations (read models)
                   http://127.0.0.1:3003/v1/costs/pools (ops, with idle cost)  .../v1/costs/customers/<id>  .../v1/costs/executions/<id>
   Budgets         http://127.0.0.1:3003/v1/budgets  .../v1/budgets/customer:acme   Recommendations .../v1/recommendations (ops)
+                  (integer micro-units: 1 USD = 1,000,000; price sheet services/optimizer/config/price-sheet.json)
   Scaling         http://127.0.0.1:3004/v1/pools (ops: policy, override, pause, replicas, the saga in flight)  .../v1/policy-templates
                   http://127.0.0.1:3000/v1/scaling/pools  .../v1/scaling/decisions  .../v1/scaling/sagas   (read models)
                   dashboard #/scaling: replicas against backlog and arrival rate, sagas in flight, decisions and why
-                  the code_gen pool's workers are processes: ps -ef | grep WORKER_ID  (or its pool record, GET .../v1/pools/code_gen on 3002)
-                  (integer micro-units: 1 USD = 1,000,000; price sheet services/optimizer/config/price-sheet.json)
+                  the code_gen pool's workers are node processes of their own (pstree -p $(cat ${demoDir}/agent-pool.pid))
   Jaeger API      ${env.JAEGER_QUERY_URL}/api/traces?service=orchestrator&limit=5
                   ${env.JAEGER_QUERY_URL}/api/traces/<trace id>   (this Jaeger build has the query API, not the web UI)
   Metrics         http://127.0.0.1:3001/metrics  (orchestrator; 3002 agent-pool, 3000 projection, 3003 optimizer, 3004 scaler)
