@@ -8,6 +8,7 @@ import { MIGRATIONS_DIR, projectionProviders, READ_MODEL_TOPICS } from './projec
 import { ReadModelHandlers } from './read-models/read-model.handlers';
 import { ReadModelsController } from './read-models/read-models.controller';
 import { RebuildController } from './rebuild/rebuild.controller';
+import { ScalingController } from './scaling/scaling.controller';
 import { TracesController } from './traces/traces.controller';
 
 void defineService(telemetry, {
@@ -17,10 +18,10 @@ void defineService(telemetry, {
   migrationsDir: MIGRATIONS_DIR,
   // In offset order per partition: the projection's checkpoints (last offset applied) rely on it.
   consumers: [{ name: 'read-models', topics: READ_MODEL_TOPICS, ordering: 'partition' }],
-  controllers: [ReadModelHandlers, ReadModelsController, CostsController, StreamController, DashboardController, RebuildController, TracesController],
+  controllers: [ReadModelHandlers, ReadModelsController, CostsController, ScalingController, StreamController, DashboardController, RebuildController, TracesController],
   providers: projectionProviders,
   openApi: {
     title: 'Flotilla query API',
-    description: 'Read models of executions, customers, alerts and SLA violations, costs, budgets and recommendations; a live stream of their changes; the trace of each execution, from Jaeger. Bearer JWT: role ops sees all, role customer its own data.',
+    description: 'Read models of executions, customers, alerts and SLA violations, costs, budgets and recommendations, scaling (pools, timelines, decisions, sagas); a live stream of their changes; the trace of each execution, from Jaeger. Bearer JWT: role ops sees all, role customer its own data.',
   },
 });

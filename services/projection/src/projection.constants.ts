@@ -7,3 +7,5 @@ export const LIVE_PROJECTOR = Symbol('LIVE_PROJECTOR');
 /** `RebuildService` (application/rebuild.service.ts): start() and progress() of a read-model rebuild. */
 export const REBUILD_SERVICE = Symbol('REBUILD_SERVICE');
 export const COST_QUERIES = Symbol('COST_QUERIES');
+/** `ScalingQueries` (scaling/domain/scaling-views.ts), implemented over PostgreSQL. */
+export const SCALING_QUERIES = Symbol('SCALING_QUERIES');

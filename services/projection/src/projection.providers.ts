@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { PostgresCostQueries } from './costs/infrastructure/cost.queries';
 import { ChangeFeed } from './live-stream/change-feed';
-import { COST_QUERIES, LIVE_PROJECTOR, READ_MODEL_CHANGES, READ_MODEL_QUERIES, REBUILD_SERVICE } from './projection.constants';
+import { COST_QUERIES, LIVE_PROJECTOR, READ_MODEL_CHANGES, READ_MODEL_QUERIES, REBUILD_SERVICE, SCALING_QUERIES } from './projection.constants';
 import type { ProjectionConfig } from './projection.config';
 import { CachedReadModelQueries } from './read-models/infrastructure/cached-queries';
 import { Projector } from './read-models/infrastructure/projector';
@@ -14,11 +14,26 @@ import { PostgresReadModelQueries } from './read-models/infrastructure/read-mode
 import { KafkaTopicPositions } from './rebuild/infrastructure/kafka-topic-positions';
 import { PostgresGenerations } from './rebuild/infrastructure/postgres-generations';
 import { RebuildService } from './rebuild/rebuild.service';
+import { PostgresScalingQueries } from './scaling/infrastructure/scaling.queries';
 import { JaegerTraces } from './traces/infrastructure/jaeger-traces';
 import { EXECUTION_TRACES } from './traces/traces.constants';
 
-/** Every topic the read models are built from. */
-export const READ_MODEL_TOPICS = [TOPICS.executions, TOPICS.taskEvents, TOPICS.alerts, TOPICS.admission, TOPICS.costs, TOPICS.budgets, TOPICS.recommendations];
+/**
+ * Every topic the read models are built from. The pool metrics keep 30 days: a rebuild after that
+ * starts their minutes where the topic does (retention's truncation is reported as for any topic).
+ */
+export const READ_MODEL_TOPICS = [
+  TOPICS.executions,
+  TOPICS.taskEvents,
+  TOPICS.alerts,
+  TOPICS.admission,
+  TOPICS.costs,
+  TOPICS.budgets,
+  TOPICS.recommendations,
+  TOPICS.scaling,
+  TOPICS.poolEvents,
+  TOPICS.poolMetrics,
+];
 
 export const MIGRATIONS_DIR = path.resolve(__dirname, '../migrations');
 
@@ -32,6 +47,7 @@ export function projectionProviders({ platform, config }: ServiceContext<Project
   const database = new PostgresReadModelQueries(platform.pool, platform.store.schema, config.ADMISSION_CAPACITY);
   const queries = config.READ_CACHE_TTL_MS > 0 ? new CachedReadModelQueries(database, redis, `${prefix}:projection`, feed, config.READ_CACHE_TTL_MS) : database;
   const costs = new PostgresCostQueries(platform.pool, platform.store.schema);
+  const scaling = new PostgresScalingQueries(platform.pool, platform.store.schema);
   const live = new Projector(platform.pool, platform.store.schema, feed);
   const topics = READ_MODEL_TOPICS.map((t) => platform.topic(t.name));
   const generations = new PostgresGenerations(platform.pool, MIGRATIONS_DIR);
@@ -44,6 +60,7 @@ export function projectionProviders({ platform, config }: ServiceContext<Project
       { provide: REBUILD_SERVICE, useFactory: () => rebuild },
       { provide: READ_MODEL_QUERIES, useFactory: () => queries },
       { provide: COST_QUERIES, useFactory: () => costs },
+      { provide: SCALING_QUERIES, useFactory: () => scaling },
       { provide: READ_MODEL_CHANGES, useFactory: () => feed },
       { provide: RATE_LIMITER, useFactory: () => limiter },
       { provide: EXECUTION_TRACES, useFactory: () => traces },

@@ -1,7 +1,29 @@
-import type { AlertRaised, BudgetDefined, BudgetThresholdCrossed, CostRecorded, EventPayloads, EventType, ExecutionCostFinalized, ExecutionQueued, RecommendationDismissed, RecommendationIssued, SlaViolated } from '@flotilla/contracts';
+import type {
+  AlertRaised,
+  BudgetDefined,
+  BudgetThresholdCrossed,
+  CostRecorded,
+  EventPayloads,
+  EventType,
+  ExecutionCostFinalized,
+  ExecutionQueued,
+  PoolMetricsReported,
+  RecommendationDismissed,
+  RecommendationIssued,
+  ScalingDecisionRecorded,
+  ScalingOverrideCleared,
+  ScalingOverrideSet,
+  ScalingPaused,
+  ScalingPolicyDefined,
+  ScalingPolicyRemoved,
+  ScalingResumed,
+  SlaViolated,
+} from '@flotilla/contracts';
 import type { Transaction } from '@flotilla/event-store';
 import type { ConsumedEvent, EventEnvelope } from '@flotilla/messaging';
 import type { ExecutionViewStatus, TaskView } from './domain/execution-view';
+import type { SagaEvent } from '../scaling/domain/saga-view';
+import type { DecisionOutcome, ReplicaEventKind } from '../scaling/domain/scaling-views';
 
 /** Writes to the executions read model; every write is an upsert, so events may arrive in any order across topics. */
 /** What one event says about an execution; absent fields are left as they are. */
@@ -57,13 +79,61 @@ export interface CostsWriter {
   recommendationDismissed(tx: Transaction, e: RecommendationDismissed): Promise<void>;
 }
 
+/** What became of a decision, from the pool's sagas' coalescing events. */
+export interface DecisionOutcomeChange {
+  readonly decisionId: string;
+  readonly outcome: DecisionOutcome;
+  readonly sagaId?: string;
+  readonly waitingBehind?: string;
+}
+
+/** A pool event: the agent pool's desired and ready replicas after it. */
+export interface ReplicaChange {
+  readonly eventId: string;
+  readonly agentType: string;
+  readonly at: number;
+  readonly event: ReplicaEventKind;
+  readonly desiredReplicas: number;
+  readonly readyReplicas: number;
+  readonly workerId: string | null;
+  readonly requestId: string | null;
+  readonly detail: string | null;
+  readonly provisioner?: string;
+  readonly slotsPerWorker?: number;
+}
+
+/** Writes to the scaling read models: pools, decisions and their forecasts, sagas, replicas, the metrics rollup. */
+export interface ScalingWriter {
+  policyDefined(tx: Transaction, e: ScalingPolicyDefined): Promise<void>;
+  policyRemoved(tx: Transaction, e: ScalingPolicyRemoved): Promise<void>;
+  overrideSet(tx: Transaction, e: ScalingOverrideSet): Promise<void>;
+  overrideCleared(tx: Transaction, e: ScalingOverrideCleared): Promise<void>;
+  paused(tx: Transaction, e: ScalingPaused): Promise<void>;
+  resumed(tx: Transaction, e: ScalingResumed): Promise<void>;
+  decisionRecorded(tx: Transaction, e: ScalingDecisionRecorded): Promise<void>;
+  decisionOutcome(tx: Transaction, change: DecisionOutcomeChange): Promise<void>;
+  saga(tx: Transaction, event: SagaEvent): Promise<void>;
+  replicas(tx: Transaction, change: ReplicaChange): Promise<void>;
+  /** Adds the report to its reporter's minute; applies once by itself (see APPLIED_WITHOUT_INBOX). */
+  metricsReported(tx: Transaction, e: PoolMetricsReported): Promise<void>;
+}
+
 /** The writers of one generation of the read models (the live tables, or a rebuild's). */
 export interface GenerationTables {
   readonly schema: string;
   readonly executions: ExecutionsWriter;
   readonly readSide: ReadSideWriter;
   readonly costs: CostsWriter;
+  readonly scaling: ScalingWriter;
 }
+
+/**
+ * Event types whose change applies once by itself, for which the projection keeps no inbox row: a
+ * pool's metrics reports, several a second across a fleet (published directly, never republished by
+ * an outbox). Their rollup takes a report only when its window ends after the last one applied for
+ * its reporter, so a report seen twice counts once, and the inbox does not grow by every report.
+ */
+export const APPLIED_WITHOUT_INBOX: ReadonlySet<string> = new Set<EventType>(['flotilla.pool.PoolMetricsReported']);
 
 export type ReadModelChangeOf = (tx: Transaction, tables: GenerationTables) => Promise<void>;
 
@@ -78,6 +148,11 @@ export interface ReadModelProjector {
 type Projections = { readonly [T in EventType]?: (e: EventPayloads[T], envelope: EventEnvelope<EventPayloads[T]>) => ReadModelChangeOf };
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A scale saga's event: folded into its saga's row (scaling/domain/saga-view.ts). */
+function sagaEvent<T extends SagaEvent['type']>(type: T): (e: EventPayloads[T]) => ReadModelChangeOf {
+  return (e) => (c, t) => t.scaling.saga(c, { type, data: e } as SagaEvent);
+}
 
 /**
  * What each event does to the read models, as data: the live consumer and a rebuild apply the very
@@ -130,6 +205,59 @@ export const READ_MODEL_EVENTS: Projections = {
     t.costs.reservation(c, { reservationId: e.reservationId, budgetId: e.budgetId, amountMicros: e.amountMicros, status: e.reason === 'expired' ? 'expired' : 'released', at: e.releasedAt }),
   'flotilla.optimizer.RecommendationIssued': (e) => (c, t) => t.costs.recommendationIssued(c, e),
   'flotilla.optimizer.RecommendationDismissed': (e) => (c, t) => t.costs.recommendationDismissed(c, e),
+  'flotilla.scaling.ScalingPolicyDefined': (e) => (c, t) => t.scaling.policyDefined(c, e),
+  'flotilla.scaling.ScalingPolicyRemoved': (e) => (c, t) => t.scaling.policyRemoved(c, e),
+  'flotilla.scaling.ScalingOverrideSet': (e) => (c, t) => t.scaling.overrideSet(c, e),
+  'flotilla.scaling.ScalingOverrideCleared': (e) => (c, t) => t.scaling.overrideCleared(c, e),
+  'flotilla.scaling.ScalingPaused': (e) => (c, t) => t.scaling.paused(c, e),
+  'flotilla.scaling.ScalingResumed': (e) => (c, t) => t.scaling.resumed(c, e),
+  'flotilla.scaling.ScalingDecisionRecorded': (e) => (c, t) => t.scaling.decisionRecorded(c, e),
+  'flotilla.scaling.ScaleSagaRequested': (e) => async (c, t) => {
+    await t.scaling.saga(c, { type: 'flotilla.scaling.ScaleSagaRequested', data: e });
+    await t.scaling.decisionOutcome(c, { decisionId: e.decisionId, outcome: 'saga', sagaId: e.sagaId });
+  },
+  'flotilla.scaling.ScaleDecisionCoalesced': (e) => async (c, t) => {
+    if (e.replacedDecisionId !== null) await t.scaling.decisionOutcome(c, { decisionId: e.replacedDecisionId, outcome: 'replaced' });
+    await t.scaling.decisionOutcome(c, { decisionId: e.decisionId, outcome: 'waiting', waitingBehind: e.runningSagaId });
+  },
+  'flotilla.scaling.ScaleDecisionSkipped': (e) => (c, t) => t.scaling.decisionOutcome(c, { decisionId: e.decisionId, outcome: 'skipped' }),
+  'flotilla.scaling.ScaleSagaStarted': sagaEvent('flotilla.scaling.ScaleSagaStarted'),
+  'flotilla.scaling.ScaleBudgetReserved': sagaEvent('flotilla.scaling.ScaleBudgetReserved'),
+  'flotilla.scaling.ScaleBudgetWaived': sagaEvent('flotilla.scaling.ScaleBudgetWaived'),
+  'flotilla.scaling.ScaleActionDenied': sagaEvent('flotilla.scaling.ScaleActionDenied'),
+  'flotilla.scaling.ScaleReplicasAccepted': sagaEvent('flotilla.scaling.ScaleReplicasAccepted'),
+  'flotilla.scaling.ScaleWorkerReady': sagaEvent('flotilla.scaling.ScaleWorkerReady'),
+  'flotilla.scaling.ScaleReplicasReached': sagaEvent('flotilla.scaling.ScaleReplicasReached'),
+  'flotilla.scaling.ScaleSagaCompleted': sagaEvent('flotilla.scaling.ScaleSagaCompleted'),
+  'flotilla.scaling.ScaleSagaCompensationStarted': sagaEvent('flotilla.scaling.ScaleSagaCompensationStarted'),
+  'flotilla.scaling.ScaleCompensationStepRetried': sagaEvent('flotilla.scaling.ScaleCompensationStepRetried'),
+  'flotilla.scaling.ScaleCompensationStepCompleted': sagaEvent('flotilla.scaling.ScaleCompensationStepCompleted'),
+  'flotilla.scaling.ScaleSagaCompensated': sagaEvent('flotilla.scaling.ScaleSagaCompensated'),
+  'flotilla.scaling.ScaleSagaEnded': sagaEvent('flotilla.scaling.ScaleSagaEnded'),
+  // The provisioned pools' replicas. PoolCapacityProvisioned (an embedded pool's slots on one instance) is not a replica count and is left out.
+  'flotilla.pool.PoolReplicasChanged': (e, env) => (c, t) =>
+    t.scaling.replicas(c, {
+      eventId: env.eventId,
+      agentType: e.agentType,
+      at: e.changedAt,
+      event: e.outcome === 'accepted' ? 'accepted' : 'rejected',
+      desiredReplicas: e.replicas,
+      readyReplicas: e.readyReplicas,
+      workerId: null,
+      requestId: e.requestId,
+      detail: e.outcome === 'accepted' ? `${e.previousReplicas} → ${e.replicas} replicas` : `${e.replicas} replicas kept: ${e.reason ?? 'rejected'}`,
+      provisioner: e.provisioner,
+      slotsPerWorker: e.slotsPerWorker,
+    }),
+  'flotilla.pool.PoolWorkerReady': (e, env) => (c, t) =>
+    t.scaling.replicas(c, { eventId: env.eventId, agentType: e.agentType, at: e.readyAt, event: 'worker_ready', desiredReplicas: e.replicas, readyReplicas: e.readyReplicas, workerId: e.workerId, requestId: e.requestId, detail: `ready in ${e.timeToReadyMs} ms` }),
+  'flotilla.pool.PoolWorkerFailed': (e, env) => (c, t) =>
+    t.scaling.replicas(c, { eventId: env.eventId, agentType: e.agentType, at: e.failedAt, event: 'worker_failed', desiredReplicas: e.replicas, readyReplicas: e.readyReplicas, workerId: e.workerId, requestId: e.requestId, detail: `${e.phase}: ${e.reason}` }),
+  'flotilla.pool.PoolWorkerDrained': (e, env) => (c, t) =>
+    t.scaling.replicas(c, { eventId: env.eventId, agentType: e.agentType, at: e.drainedAt, event: 'worker_drained', desiredReplicas: e.replicas, readyReplicas: e.readyReplicas, workerId: e.workerId, requestId: e.requestId, detail: `drained in ${e.drainMs} ms, ${e.handedBack} handed back` }),
+  'flotilla.pool.PoolReplicasReached': (e, env) => (c, t) =>
+    t.scaling.replicas(c, { eventId: env.eventId, agentType: e.agentType, at: e.reachedAt, event: 'reached', desiredReplicas: e.replicas, readyReplicas: e.replicas, workerId: null, requestId: e.requestId, detail: null }),
+  'flotilla.pool.PoolMetricsReported': (e) => (c, t) => t.scaling.metricsReported(c, e),
   'flotilla.alert.AlertRaised': (e) => (c, t) => t.readSide.alert(c, e),
   'flotilla.admission.CustomerCircuitOpened': (e) => (c, t) => t.readSide.circuit(c, e.customerId, 'open', e.openedAt),
   'flotilla.admission.CustomerCircuitHalfOpened': (e) => (c, t) => t.readSide.circuit(c, e.customerId, 'half_open', e.halfOpenedAt),

@@ -10,7 +10,11 @@ type Queryable = Pick<PoolClient, 'query'>;
  * them in a schema of its own and swaps them in together. The checkpoint table comes first: it is the
  * first table every projection transaction touches, so the switch locks in the same order.
  */
-export const GENERATION_TABLES = ['projection_checkpoints', 'projection_inbox', 'executions', 'alerts', 'sla_violations', 'customer_circuits', 'admission_capacity', 'cost_attempts', 'cost_hourly', 'budgets', 'budget_reservations', 'budget_crossings', 'recommendations'] as const;
+export const GENERATION_TABLES = [
+  'projection_checkpoints', 'projection_inbox', 'executions', 'alerts', 'sla_violations', 'customer_circuits', 'admission_capacity',
+  'cost_attempts', 'cost_hourly', 'budgets', 'budget_reservations', 'budget_crossings', 'recommendations',
+  'scaling_pools', 'scaling_decisions', 'scaling_forecasts', 'scaling_sagas', 'scaling_replicas', 'scaling_pool_metrics',
+] as const;
 
 /** Advances a topic-partition's checkpoint to `offset`; false when it was there already (a redelivery). */
 export async function advanceCheckpoint(client: Queryable, schema: string, topic: string, partition: number, offset: string): Promise<boolean> {

@@ -8,7 +8,8 @@ import { advanceCheckpoint, recordApplied } from './generations';
 import { ReadSideRepository } from './read-side.repository';
 import { CostsRepository } from '../../costs/infrastructure/costs.repository';
 import type { ChangeFeed } from '../../live-stream/change-feed';
-import { readModelChangeOf, type GenerationTables, type ReadModelProjector } from '../read-model-events';
+import { ScalingRepository } from '../../scaling/infrastructure/scaling.repository';
+import { APPLIED_WITHOUT_INBOX, readModelChangeOf, type GenerationTables, type ReadModelProjector } from '../read-model-events';
 
 /**
  * Applies events to one generation of the read models (the live tables, or a rebuild's beside
@@ -30,7 +31,7 @@ export class Projector implements ReadModelProjector {
     /** The live generation announces committed changes; a rebuild's tables serve nobody yet. */
     private readonly feed: ChangeFeed | null,
   ) {
-    this.tables = { schema, executions: new ExecutionsRepository(schema), readSide: new ReadSideRepository(schema), costs: new CostsRepository(schema) };
+    this.tables = { schema, executions: new ExecutionsRepository(schema), readSide: new ReadSideRepository(schema), costs: new CostsRepository(schema), scaling: new ScalingRepository(schema) };
   }
 
   /**
@@ -42,19 +43,26 @@ export class Projector implements ReadModelProjector {
     if (!change && !advanceUnhandled) return false;
     const applied = await inTransaction(this.pool, async (client) => {
       if (!(await advanceCheckpoint(client, this.tables.schema, event.topic, event.partition, event.offset))) return null;
-      if (!change || !(await recordApplied(client, this.tables.schema, event.envelope.eventId))) return null;
+      if (!change) return null;
+      if (!APPLIED_WITHOUT_INBOX.has(event.envelope.eventType) && !(await recordApplied(client, this.tables.schema, event.envelope.eventId))) return null;
       await change(client, this.tables);
       // A rebuild's generation has nobody to tell: it skips working out (and querying for) what changed.
-      return this.feed ? changesOf(client, this.tables.schema, event.envelope.payload as Record<string, unknown>, event.envelope.occurredAt) : [];
+      return this.feed ? changesOf(client, this.tables.schema, event.envelope.eventType, event.envelope.payload as Record<string, unknown>, event.envelope.occurredAt) : [];
     });
     if (applied) await this.feed?.publish(applied);
     return applied !== null;
   }
 }
 
-/** Every event touches the overview; most touch one execution and its customer's card; alerts an alert; costs, budgets and recommendations their own. */
-async function changesOf(client: PoolClient, schema: string, payload: Record<string, unknown>, occurredAt: number): Promise<ReadModelChange[]> {
+/**
+ * Every event touches the overview; most touch one execution and its customer's card; alerts an alert; costs, budgets and recommendations their own.
+ * The scaler's and the pools' events touch only their pool's scaling read models (not the overview: metrics reports come every few seconds).
+ */
+async function changesOf(client: PoolClient, schema: string, eventType: string, payload: Record<string, unknown>, occurredAt: number): Promise<ReadModelChange[]> {
   const at = new Date(occurredAt).toISOString();
+  if (eventType.startsWith('flotilla.scaling.') || eventType.startsWith('flotilla.pool.')) {
+    return typeof payload.agentType === 'string' ? [{ kind: 'scaling', id: payload.agentType, customerId: null, at }] : [];
+  }
   const executionId = typeof payload.executionId === 'string' ? payload.executionId : null;
   let customerId = typeof payload.customerId === 'string' ? payload.customerId : null;
   if (!customerId && executionId) {
