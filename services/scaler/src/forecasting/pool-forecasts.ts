@@ -59,8 +59,8 @@ export class PoolForecasts {
       observedArrivalRatePerSec: observedArrivalRatePerSec ?? 0,
       forecaster: state,
     });
-    const { points: _points, ...record } = advice as typeof advice & { points?: unknown };
-    return { provisionForRatePerSec: advice.source === 'forecast' ? advice.provisionForRatePerSec : null, record };
+    // The points (one per step of the window, with their band) go with the decision: the read side draws them.
+    return { provisionForRatePerSec: advice.source === 'forecast' ? advice.provisionForRatePerSec : null, record: advice };
   }
 
   private state(agentType: string): ArrivalForecasterState {
