@@ -1,5 +1,5 @@
 import type { PoolMetricsReported } from '@flotilla/contracts';
-import type { PoolSnapshot } from '../../services/scaler/src/decisions/domain/pool-snapshot';
+import { unknownSnapshot, type PoolSnapshot } from '../../services/scaler/src/decisions/domain/pool-snapshot';
 import { meanServiceTimeMs } from '../../services/scaler/src/decisions/domain/queue-aware';
 import { emptyObservations, observeGroupLag, observeReport, snapshotOf as scalerSnapshotOf } from '../../services/scaler/src/observations/domain/pool-observations';
 
@@ -67,22 +67,7 @@ function scalerSnapshot(staleAfterMs: number, reading: PoolReading, agentType: s
 }
 
 function aggregate(reports: readonly PoolMetricsReported[], reading: PoolReading, agentType: string): PoolSnapshot {
-  const empty: PoolSnapshot = {
-    agentType,
-    observedAt: reading.now,
-    slotsPerWorker: reading.slotsPerWorker,
-    reportingWorkers: 0,
-    backlog: reading.uncommitted,
-    inFlight: null,
-    utilization: null,
-    arrivalRatePerSec: null,
-    completionRatePerSec: null,
-    errorRate: null,
-    latencyP95Ms: null,
-    meanServiceTimeMs: null,
-    cpuPercentPerWorker: null,
-    memoryMibPerWorker: null,
-  };
+  const empty = unknownSnapshot(agentType, reading.now, reading.slotsPerWorker, reading.uncommitted);
   if (reports.length === 0) return empty;
   let busy = 0;
   let available = 0;

@@ -1,6 +1,7 @@
 import type { PoolReplicasChanged, PoolReplicasRequested, PoolWorkerDrained, PoolWorkerFailed, PoolWorkerReady, TaskCompleted, TaskStarted } from '@flotilla/contracts';
 import { startFlotilla, testPool, waitFor, type Flotilla } from '@flotilla/testing';
 import { EventDriver, type TopicTail } from './support/event-driver';
+import { aliveWorkerIds } from './support/processes';
 
 /**
  * A provisioned pool through its public interface: PoolReplicasRequested in, its answers and each
@@ -56,10 +57,7 @@ describe('agent pool: provisioned replicas (worker processes)', () => {
   const ofType = <T>(type: string) => poolEvents.events.filter((e) => e.type === `flotilla.pool.${type}`).map((e) => e.payload as unknown as T);
   const reached = (requestId: string) => waitFor(`${requestId} to be reached`, () => ofType<{ requestId: string }>('PoolReplicasReached').some((r) => r.requestId === requestId), { timeoutMs: 90_000 });
   /** The pool's worker processes alive now, by the pids of its record. */
-  const aliveWorkers = async () => {
-    const { rows } = await pool.query(`SELECT worker_id, pid FROM ${schema}.pool_worker_processes WHERE agent_type = 'code_gen'`);
-    return rows.filter((r) => isAlive(r.pid)).map((r) => r.worker_id as string).sort();
-  };
+  const aliveWorkers = () => aliveWorkerIds(pool, schema, 'code_gen');
   /** Every dispatch completed, and each attempt started once. */
   const expectEachRunOnce = async (ids: ReadonlySet<string>) => {
     await waitFor(`${ids.size} tasks to complete`, () => new Set(taskEvents.of<TaskCompleted>('flotilla.task.TaskCompleted').filter((c) => ids.has(c.executionId)).map((c) => c.executionId)).size === ids.size, { timeoutMs: 90_000 });
@@ -132,13 +130,3 @@ describe('agent pool: provisioned replicas (worker processes)', () => {
     expect(await aliveWorkers()).toHaveLength(1);
   });
 });
-
-function isAlive(pid: number | null): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,6 +1,7 @@
 import type { AlertRaised, PoolReplicasRequested, ScaleActionDenied, ScaleSagaCompensated, ScaleSagaCompleted, ScaleSagaStarted, ScalingDecisionRecorded, TaskCompleted, TaskStarted } from '@flotilla/contracts';
 import { stack, startFlotilla, testPool, waitFor, type Flotilla } from '@flotilla/testing';
 import { EventDriver, type TopicTail } from './support/event-driver';
+import { aliveWorkerIds } from './support/processes';
 import { token } from './support/tokens';
 
 /**
@@ -61,10 +62,7 @@ describe('scaler: budget-guarded scale sagas on a real pool', () => {
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
   const ofType = <T>(type: string) => scaling.events.filter((e) => e.type === `flotilla.scaling.${type}`).map((e) => e.payload as unknown as T);
-  const aliveWorkers = async () => {
-    const { rows } = await pool.query(`SELECT pid FROM ${flotilla.schema('agent-pool')}.pool_worker_processes WHERE agent_type = 'code_gen'`);
-    return rows.filter((r) => isAlive(r.pid)).length;
-  };
+  const aliveWorkers = async () => (await aliveWorkerIds(pool, flotilla.schema('agent-pool'), 'code_gen')).length;
   /** Backlog per worker 2 (each worker has 2 slots), 1..3 workers; scale-down after 3 s of lower recommendations (test speed). */
   const policy = { minReplicas: 1, maxReplicas: 3, metrics: [{ metric: 'backlog_per_worker', target: 2 }], behavior: { scaleDown: { stabilizationWindowSeconds: 3 } } };
 
@@ -234,13 +232,3 @@ describe('scaler: a worker that cannot start', () => {
     await waitFor('nothing reserved at the optimizer', async () => (await http('optimizer', 'GET', '/v1/budgets/pool:code_gen')).body.reservedMicros === 0);
   });
 });
-
-function isAlive(pid: number | null): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -37,6 +37,26 @@ export interface PoolSnapshot {
   readonly memoryMibPerWorker: number | null;
 }
 
+/** A pool the scaler knows nothing of yet but its name, slots and (maybe) backlog: every other figure missing. */
+export function unknownSnapshot(agentType: string, observedAt: number, slotsPerWorker: number, backlog: number | null = null): PoolSnapshot {
+  return {
+    agentType,
+    observedAt,
+    slotsPerWorker,
+    reportingWorkers: 0,
+    backlog,
+    inFlight: null,
+    utilization: null,
+    arrivalRatePerSec: null,
+    completionRatePerSec: null,
+    errorRate: null,
+    latencyP95Ms: null,
+    meanServiceTimeMs: null,
+    cpuPercentPerWorker: null,
+    memoryMibPerWorker: null,
+  };
+}
+
 /**
  * The snapshot's figure for a metric: a pool-wide total for backlog and arrival rate, an average
  * over the reporting workers for utilization, CPU and memory, the pool's value for latency and errors.

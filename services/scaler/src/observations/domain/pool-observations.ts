@@ -1,5 +1,5 @@
 import type { PoolMetricsReported } from '@flotilla/contracts';
-import type { PoolSnapshot } from '../../decisions/domain/pool-snapshot';
+import { unknownSnapshot, type PoolSnapshot } from '../../decisions/domain/pool-snapshot';
 import { meanServiceTimeMs } from '../../decisions/domain/queue-aware';
 
 /**
@@ -82,24 +82,7 @@ function overWindow(reports: readonly PoolMetricsReported[], rateWindowMs: numbe
 export function snapshotOf(observations: PoolObservations, now: number, options: { readonly staleAfterMs: number; readonly slotsPerWorker: number; readonly rateWindowMs?: number }): PoolSnapshot {
   const reports = Object.values(forgetStale(observations, now, options.staleAfterMs).reports).map((r) => overWindow(r, options.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS));
   const lag = observations.groupLag && now - observations.groupLag.at <= options.staleAfterMs ? observations.groupLag.messages : null;
-  if (reports.length === 0) {
-    return {
-      agentType: observations.agentType,
-      observedAt: observations.groupLag?.at ?? now,
-      slotsPerWorker: options.slotsPerWorker,
-      reportingWorkers: 0,
-      backlog: lag,
-      inFlight: null,
-      utilization: null,
-      arrivalRatePerSec: null,
-      completionRatePerSec: null,
-      errorRate: null,
-      latencyP95Ms: null,
-      meanServiceTimeMs: null,
-      cpuPercentPerWorker: null,
-      memoryMibPerWorker: null,
-    };
-  }
+  if (reports.length === 0) return unknownSnapshot(observations.agentType, observations.groupLag?.at ?? now, options.slotsPerWorker, lag);
   const sum = (f: (r: PoolMetricsReported) => number) => reports.reduce((total, r) => total + f(r), 0);
   const workers = sum((r) => r.workers);
   const slots = sum((r) => r.concurrency);
