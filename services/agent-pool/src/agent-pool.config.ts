@@ -39,6 +39,20 @@ export const agentPoolConfig = {
     .refine((types) => types.every(isAgentType), { message: `must list known agent types (${AGENT_TYPES.join(', ')})` }),
   /** How provisioned pools get their workers: OS processes on this host, or the pods of a Deployment per pool. */
   POOL_PROVISIONER: z.enum(['process', 'kubernetes']).default('process'),
+  /**
+   * POOL_PROVISIONER=kubernetes: the namespace of the pools' Deployments (in the cluster, give it the
+   * pod's own: the downward API's metadata.namespace). The client is configured by
+   * KubeConfig.loadFromDefault(): KUBECONFIG or ~/.kube/config, else the pod's service account.
+   */
+  K8S_NAMESPACE: z
+    .string()
+    .default('flotilla')
+    .refine((v) => /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(v), { message: 'must be a namespace name (lower-case letters, digits and -, at most 63)' }),
+  /** A pool's Deployment is this prefix and its agent type with _ written - (code_gen → pool-code-gen); its pods carry the label flotilla.io/pool=<agent type>. */
+  K8S_DEPLOYMENT_PREFIX: z
+    .string()
+    .default('pool-')
+    .refine((v) => /^([a-z0-9][-a-z0-9]{0,39})?$/.test(v), { message: 'must start a Deployment name: lower-case letters, digits and -, at most 40, not starting with -' }),
   /** Replicas a provisioned pool starts with, the first time it is provisioned (afterwards its record says). */
   POOL_INITIAL_REPLICAS: z.coerce.number().int().min(0).max(1_000).default(1),
   POOL_MIN_REPLICAS: z.coerce.number().int().min(0).max(1_000).default(0),

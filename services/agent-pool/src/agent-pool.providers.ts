@@ -14,6 +14,7 @@ import { RunningAttempts } from './task-attempts/running-attempts';
 import { TaskRunner } from './task-attempts/task-runner';
 import { PostgresWorkerProcesses } from './replicas/infrastructure/worker-processes.store';
 import { ProcessProvisioner } from './replicas/infrastructure/process-provisioner';
+import { connectKubernetes, KubernetesProvisioner } from './replicas/infrastructure/kubernetes-provisioner';
 import { PoolReplicasCommands } from './replicas/pool-replicas.commands';
 import { ProvisioningLoop } from './replicas/provisioning-loop';
 import { OrphanWatch } from './replicas/worker-lifecycle';
@@ -96,12 +97,16 @@ export function agentPoolProviders({ platform, config }: ServiceContext<AgentPoo
     slotsPerWorker: config.POOL_SLOTS_PER_WORKER,
     provisioner: config.POOL_PROVISIONER,
   });
-  const provisioner = new ProcessProvisioner({
-    rows: workerRows,
-    // A worker runs one pool with one worker's slots; the rest of its configuration is the service's.
-    workerEnv: () => ({ POOL_CONCURRENCY: String(config.POOL_SLOTS_PER_WORKER), POOL_MIN_CONCURRENCY: '1', POOL_MAX_CONCURRENCY: String(Math.max(config.POOL_SLOTS_PER_WORKER, config.POOL_MAX_CONCURRENCY)), PROVISIONED_AGENT_TYPES: '', ...config.WORKER_ENV }),
-    logger: platform.logger,
-  });
+  // POOL_PROVISIONER: OS processes started here, or the pods of a Deployment per pool (their environment is the Deployment's).
+  const provisioner =
+    config.POOL_PROVISIONER === 'kubernetes'
+      ? new KubernetesProvisioner({ apis: connectKubernetes(), namespace: config.K8S_NAMESPACE, deploymentPrefix: config.K8S_DEPLOYMENT_PREFIX, rows: workerRows, logger: platform.logger })
+      : new ProcessProvisioner({
+          rows: workerRows,
+          // A worker runs one pool with one worker's slots; the rest of its configuration is the service's.
+          workerEnv: () => ({ POOL_CONCURRENCY: String(config.POOL_SLOTS_PER_WORKER), POOL_MIN_CONCURRENCY: '1', POOL_MAX_CONCURRENCY: String(Math.max(config.POOL_SLOTS_PER_WORKER, config.POOL_MAX_CONCURRENCY)), PROVISIONED_AGENT_TYPES: '', ...config.WORKER_ENV }),
+          logger: platform.logger,
+        });
   const loop = new ProvisioningLoop({
     commands: replicas,
     provisioner,

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Active } from './domain/pool-replicas';
 import { planProvisioning, type PlanSettings } from './domain/pool-replicas.plan';
 import type { PoolReplicasCommands } from './pool-replicas.commands';
-import type { WorkerProvisioner } from './ports';
+import type { WorkerProvisioner, WorkerSighting } from './ports';
 
 export interface ProvisioningLoopOptions {
   readonly commands: PoolReplicasCommands;
@@ -21,12 +21,19 @@ export interface ProvisioningLoopOptions {
  * is recorded before it is done (a worker is recorded starting before its process exists), so an
  * agent pool killed at any moment resumes from the record: a worker it never started is found gone
  * and replaced; one it did start is found running and watched again.
+ *
+ * A provisioner whose platform names the workers (`naming: 'platform'`, the pods of a Deployment)
+ * gets the pool's count instead (`scale`, on its first round and whenever the plan starts or drains
+ * workers), and the workers it reports that the record lacks are recorded starting (and ready) as
+ * found: so after a restart the record takes its workers from the pods that are there.
  */
 export class ProvisioningLoop implements BackgroundWork {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly now: () => number;
+  /** Pools whose count this loop has set since it started, and not failed to set since (a platform-naming provisioner's). */
+  private readonly scaled = new Set<string>();
 
   constructor(private readonly options: ProvisioningLoopOptions) {
     this.now = options.now ?? Date.now;
@@ -65,7 +72,13 @@ export class ProvisioningLoop implements BackgroundWork {
     const sightings = await provisioner.inspect(agentType, Object.values(state.workers));
     for (const [workerId, sighting] of sightings) {
       const worker = state.workers[workerId];
+      if (!worker) {
+        if (provisioner.naming === 'platform') await this.record(agentType, workerId, sighting);
+        continue;
+      }
       if (sighting.state === 'ready' && worker.status === 'starting') await commands.observe(agentType, { type: 'ObserveWorkerReady', workerId, now: this.now() });
+      // The platform took it away (its own scale-down choice, an eviction): it drains as if asked.
+      if (sighting.state === 'draining' && worker.status !== 'draining') await commands.observe(agentType, { type: 'ObserveWorkerDraining', workerId, now: this.now() });
       if (sighting.state === 'exited') {
         await commands.observe(
           agentType,
@@ -88,6 +101,15 @@ export class ProvisioningLoop implements BackgroundWork {
       await commands.observe(agentType, { type: 'ObserveWorkerDraining', workerId, now: this.now() });
       await provisioner.drain(workerId);
     }
+    if (provisioner.naming === 'platform') {
+      // The platform starts and names the workers (inspect reports them next round); the drained ones were marked to go first.
+      if (plan.start > 0 || plan.drain.length > 0 || !this.scaled.has(agentType)) {
+        this.scaled.delete(agentType); // until it succeeds: a failed scale is tried again next round
+        await provisioner.scale(agentType, current.desired);
+        this.scaled.add(agentType);
+      }
+      return;
+    }
     for (let i = 0; i < plan.start; i++) {
       const workerId = `${agentType}-${randomUUID().slice(0, 8)}`;
       await commands.observe(agentType, { type: 'ObserveWorkerStarting', workerId, now: this.now() });
@@ -97,5 +119,13 @@ export class ProvisioningLoop implements BackgroundWork {
         await commands.observe(agentType, { type: 'ObserveWorkerFailed', workerId, reason: `could not be started: ${(error as Error).message}`, now: this.now() });
       }
     }
+  }
+
+  /** A worker the platform started and named that the record lacks: recorded starting when it was created, and ready if it is. */
+  private async record(agentType: string, workerId: string, sighting: WorkerSighting): Promise<void> {
+    if (sighting.state !== 'starting' && sighting.state !== 'ready') return;
+    const now = this.now();
+    await this.options.commands.observe(agentType, { type: 'ObserveWorkerStarting', workerId, now: Math.min(now, sighting.createdAt ?? now) });
+    if (sighting.state === 'ready') await this.options.commands.observe(agentType, { type: 'ObserveWorkerReady', workerId, now });
   }
 }

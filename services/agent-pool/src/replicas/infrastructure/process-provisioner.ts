@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import type { Worker } from '../domain/pool-replicas';
-import type { WorkerProcessRows, WorkerProvisioner, WorkerSighting } from '../ports';
+import type { LaunchingProvisioner, WorkerProcessRows, WorkerSighting } from '../ports';
 
 export interface ProcessProvisionerOptions {
   readonly rows: WorkerProcessRows;
@@ -35,8 +35,9 @@ interface Tracked {
  * WorkerLifecycle); one still draining when the agent pool comes back is found by its row and its pid
  * and watched until it is gone.
  */
-export class ProcessProvisioner implements WorkerProvisioner {
+export class ProcessProvisioner implements LaunchingProvisioner {
   readonly kind = 'process' as const;
+  readonly naming = 'loop' as const;
   private readonly tracked = new Map<string, Tracked>();
   private readonly host = os.hostname();
   private readonly command: { readonly file: string; readonly args: readonly string[] };
