@@ -3,7 +3,7 @@
 const nx = require('@nx/eslint-plugin');
 const tseslint = require('typescript-eslint');
 
-const INFRASTRUCTURE_MODULES = ['@nestjs/*', 'kafkajs', '@kafkajs/*', 'pg', 'pg-*', 'ioredis', 'node-pg-migrate', 'fastify', '@fastify/*', '@opentelemetry/*', 'pino'];
+const INFRASTRUCTURE_MODULES = ['@nestjs/*', 'kafkajs', '@kafkajs/*', 'pg', 'pg-*', 'ioredis', 'node-pg-migrate', 'fastify', '@fastify/*', '@opentelemetry/*', 'pino', '@kubernetes/*'];
 
 module.exports = [
   { ignores: ['**/node_modules/**', '**/dist/**', 'test-results/**', '.nx/**', 'deploy/**', 'coverage/**'] },
@@ -64,7 +64,7 @@ module.exports = [
         {
           patterns: [
             { group: ['**/infrastructure/**', '**/infrastructure'], message: 'Application code depends on the interfaces it declares, not on infrastructure (STYLE.md): declare a port here and implement it in infrastructure/.' },
-            { group: ['pg', 'pg-*', 'kafkajs', '@kafkajs/*', 'ioredis', 'node-pg-migrate'], message: 'Application code does not talk to databases or brokers directly: that is infrastructure.' },
+            { group: ['pg', 'pg-*', 'kafkajs', '@kafkajs/*', 'ioredis', 'node-pg-migrate', '@kubernetes/*'], message: 'Application code does not talk to databases, brokers or clusters directly: that is infrastructure.' },
           ],
         },
       ],
