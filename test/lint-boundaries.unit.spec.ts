@@ -48,7 +48,7 @@ describe('architecture lint rules', () => {
     ]);
     expect(messages).toHaveLength(3);
     expect(messages.slice(0, 2)).toEqual([expect.stringMatching(/declare a port here/), expect.stringMatching(/declare a port here/)]);
-    expect(messages[2]).toMatch(/does not talk to databases or brokers directly/);
+    expect(messages[2]).toMatch(/does not talk to databases, brokers or clusters directly/);
   }, 60_000);
 
   it('accept infrastructure code using clients and the clock', async () => {
