@@ -76,15 +76,17 @@ export function headerString(headers: IHeaders | undefined, name: string): strin
 
 /**
  * Reads the envelope from the headers. Producers outside Flotilla may send only the registry-framed
- * record: then the event id falls back to topic/partition/offset (stable across redeliveries) and the
- * type to the record's schema name.
+ * record: then the event id falls back to topic/partition/offset and the record's timestamp (stable
+ * across redeliveries; the timestamp keeps a topic deleted and created again, whose offsets start at
+ * 0 again, from repeating the ids of its earlier records, which inboxes remember) and the type to the
+ * record's schema name.
  */
 export function headersToMetadata(
   headers: IHeaders | undefined,
   fallback: { eventType: string; key: string | null; topic: string; partition: number; offset: string; timestamp: string },
 ): EventMetadata {
   const get = (name: string) => headerString(headers, name);
-  const eventId = get(HEADERS.eventId) ?? `${fallback.topic}/${fallback.partition}/${fallback.offset}`;
+  const eventId = get(HEADERS.eventId) ?? `${fallback.topic}/${fallback.partition}/${fallback.offset}@${fallback.timestamp}`;
   const aggregateId = get(HEADERS.aggregateId) ?? fallback.key ?? eventId;
   return {
     eventId,
