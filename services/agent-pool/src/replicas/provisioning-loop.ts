@@ -1,5 +1,5 @@
 import type { Logger } from '@flotilla/observability';
-import type { BackgroundWork } from '@flotilla/service-kit';
+import { PollingLoop, type BackgroundWork } from '@flotilla/service-kit';
 import { randomUUID } from 'node:crypto';
 import type { Active } from './domain/pool-replicas';
 import { planProvisioning, type PlanSettings } from './domain/pool-replicas.plan';
@@ -28,33 +28,22 @@ export interface ProvisioningLoopOptions {
  * found: so after a restart the record takes its workers from the pods that are there.
  */
 export class ProvisioningLoop implements BackgroundWork {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> = Promise.resolve();
-  private stopped = false;
+  private readonly loop: PollingLoop;
   private readonly now: () => number;
   /** Pools whose count this loop has set since it started, and not failed to set since (a platform-naming provisioner's). */
   private readonly scaled = new Set<string>();
 
   constructor(private readonly options: ProvisioningLoopOptions) {
     this.now = options.now ?? Date.now;
+    this.loop = new PollingLoop('provisioning pools', () => this.once(), options.logger, options.intervalMs);
   }
 
   start(): void {
-    const tick = () => {
-      this.running = this.running
-        .then(() => this.once())
-        .catch((error) => this.options.logger.warn({ err: error }, 'provisioning round failed; the next one tries again'))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.options.intervalMs);
-        });
-    };
-    tick();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
     await this.options.provisioner.close();
   }
 
