@@ -184,6 +184,34 @@ export class PostgresEventStore {
     }
   }
 
+  /**
+   * Appends each stream's new events and queues each one for where `route` sends it, in the caller's
+   * transaction: how an aggregate decided under its own row's lock (a budget, a saga) records what it
+   * decided. An event's outbox metadata names its stream and the version it got there.
+   */
+  async record(
+    client: PoolClient,
+    appends: ReadonlyArray<{ readonly streamId: string; readonly expectedVersion: number; readonly events: readonly NewEvent[] }>,
+    route: (event: { readonly type: string; readonly data: unknown }) => ReadonlyArray<{ readonly topic: string; readonly key: string }>,
+  ): Promise<void> {
+    await this.appendToStreams(client, appends);
+    await this.enqueue(
+      client,
+      appends.flatMap(({ streamId, expectedVersion, events }) =>
+        events.flatMap((event, i) =>
+          route({ type: event.eventType, data: event.data }).map(({ topic, key }) => ({
+            topic,
+            key,
+            eventId: event.eventId,
+            eventType: event.eventType,
+            payload: event.data,
+            metadata: { ...event.metadata, aggregateId: streamId, aggregateVersion: expectedVersion + i + 1 },
+          })),
+        ),
+      ),
+    );
+  }
+
   /** Queues messages for the relay, in the caller's transaction. */
   async enqueue(client: PoolClient, messages: readonly OutboxMessage[]): Promise<void> {
     if (messages.length === 0) return;

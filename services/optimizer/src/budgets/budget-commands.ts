@@ -1,11 +1,10 @@
-import type { OutboxMessage } from '@flotilla/event-store';
 import { DurableTimers, type NewEvent, type TimerChange } from '@flotilla/event-store';
 import { currentTraceContext } from '@flotilla/observability';
 import type { Platform } from '@flotilla/service-kit';
 import type { Transaction } from '@flotilla/event-store';
 import { v7 as uuidv7 } from 'uuid';
 import type { BudgetState } from './domain/budget';
-import { budgetDecider, isStoredBudgetEvent, type BudgetCommand, type BudgetEvent } from './domain/budget.decider';
+import { budgetDecider, isStoredBudgetEvent, type BudgetCommand } from './domain/budget.decider';
 import type { BudgetRows, StoredBudget } from './ports';
 
 /** What an expiry timer carries: the reservation it releases when nobody committed or released it in time. */
@@ -57,7 +56,6 @@ export class BudgetCommands {
     const current = new Map<string, StoredBudget>(await this.store.lock(client, changes.map((c) => c.budgetId)));
     const changed = new Set<string>();
     const appends: Array<{ streamId: string; expectedVersion: number; events: NewEvent[] }> = [];
-    const outbox: OutboxMessage[] = [];
     const timers: TimerChange<ReservationExpiry>[] = [];
     for (const { budgetId, command, causationId, traceparent } of changes) {
       const budget = current.get(budgetId) ?? { state: budgetDecider.initialState, version: 0 };
@@ -70,11 +68,6 @@ export class BudgetCommands {
         (event): NewEvent => ({ eventId: uuidv7(), eventType: event.type, data: event.data, metadata: { occurredAt: command.now, correlationId: budgetId, causationId, traceparent, tracestate: null } }),
       );
       appends.push({ streamId, expectedVersion: budget.version, events: stored });
-      stored.forEach((event, i) => {
-        for (const destination of this.platform.route({ type: event.eventType, data: event.data } as BudgetEvent)) {
-          outbox.push({ ...destination, eventId: event.eventId, eventType: event.eventType, payload: event.data, metadata: { ...event.metadata, aggregateId: streamId, aggregateVersion: budget.version + i + 1 } });
-        }
-      });
       for (const event of decided) {
         if (event.type === 'flotilla.budget.BudgetReserved') {
           const { reservationId, expiresAt } = event.data;
@@ -87,8 +80,7 @@ export class BudgetCommands {
       current.set(budgetId, { state, version: budget.version + stored.length });
       changed.add(budgetId);
     }
-    await this.platform.store.appendToStreams(client, appends);
-    await this.platform.store.enqueue(client, outbox);
+    await this.platform.store.record(client, appends, this.platform.route);
     await this.timers.applyChanges(client, timers);
     await this.store.save(client, [...changed].map((budgetId) => ({ budgetId, ...current.get(budgetId)! })));
     return after;

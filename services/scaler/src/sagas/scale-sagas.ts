@@ -123,12 +123,6 @@ export class ScaleSagas {
   private async publish(tx: Transaction, streamId: string, version: number, events: readonly { readonly type: string; readonly data: unknown }[], correlationId: string, traceparent: string | null): Promise<void> {
     if (events.length === 0) return;
     const stored = events.map((event): NewEvent => ({ eventId: uuidv7(), eventType: event.type, data: event.data, metadata: { occurredAt: Date.now(), correlationId, causationId: null, traceparent, tracestate: null } }));
-    await this.platform.store.appendToStreams(tx, [{ streamId, expectedVersion: version, events: stored }]);
-    await this.platform.store.enqueue(
-      tx,
-      stored.flatMap((event, i) =>
-        this.platform.route({ type: event.eventType, data: event.data }).map((destination) => ({ ...destination, eventId: event.eventId, eventType: event.eventType, payload: event.data, metadata: { ...event.metadata, aggregateId: streamId, aggregateVersion: version + i + 1 } })),
-      ),
-    );
+    await this.platform.store.record(tx, [{ streamId, expectedVersion: version, events: stored }], this.platform.route);
   }
 }

@@ -36,13 +36,7 @@ export class ScalingPools {
       const stored = events.filter(isStoredScalingPoolEvent);
       const streamId = scalingPoolStreamId(agentType);
       const news = stored.map((event): NewEvent => ({ eventId: uuidv7(), eventType: event.type, data: event.data, metadata: { occurredAt: command.now, correlationId: agentType, causationId: null, traceparent, tracestate: null } }));
-      await this.platform.store.appendToStreams(tx, [{ streamId, expectedVersion: row.version, events: news }]);
-      await this.platform.store.enqueue(
-        tx,
-        news.flatMap((event, i) =>
-          this.platform.route({ type: event.eventType, data: event.data }).map((destination) => ({ ...destination, eventId: event.eventId, eventType: event.eventType, payload: event.data, metadata: { ...event.metadata, aggregateId: streamId, aggregateVersion: row.version + i + 1 } })),
-        ),
-      );
+      await this.platform.store.record(tx, [{ streamId, expectedVersion: row.version, events: news }], this.platform.route);
       await this.rows.save(tx, agentType, { state, version: row.version + news.length });
       return { state, events };
     });
