@@ -2,7 +2,8 @@ import type { PoolMetricsReported } from '@flotilla/contracts';
 import type { Logger } from '@flotilla/observability';
 import { createArrivalForecaster, type ArrivalForecaster } from './domain/arrival-forecaster';
 import type { ArrivalForecasterState } from './domain/forecaster-state';
-import { createPredictiveAdvisor, type PredictiveAdvisor } from './domain/predictive-advisor';
+import { createPredictiveAdvisor, type PredictiveAdvisor, type ShadowRecord } from './domain/predictive-advisor';
+import { addShadow, EMPTY_SHADOW_BOOK, scoreShadows, summarizeShadows, type ShadowBook, type ShadowSummary } from './domain/shadow-book';
 import type { ForecasterRows } from './ports';
 import type { PredictiveInput } from '../scaling/domain/scaling-pool';
 import type { ScalingPolicy } from '../policies/domain/scaling-policy';
@@ -10,12 +11,16 @@ import type { ScalingPolicy } from '../policies/domain/scaling-policy';
 /**
  * Each pool's arrival forecaster, fed by its metrics reports, and the advice it gives an evaluation.
  * The state is kept in memory and saved when a step closes (a restart loses at most the open step).
+ * In forecast-only mode each pool's shadow records wait here to be scored once their window has
+ * passed; the tally is in memory only (a restart starts it again; the forecaster's own error
+ * tracking, which decides whether a forecast may be used, is saved with its state).
  */
 export class PoolForecasts {
   private readonly forecaster: ArrivalForecaster = createArrivalForecaster();
   private readonly advisor: PredictiveAdvisor = createPredictiveAdvisor(this.forecaster);
   private readonly states = new Map<string, ArrivalForecasterState>();
   private readonly savedSteps = new Map<string, number>();
+  private readonly shadowBooks = new Map<string, ShadowBook>();
   private loading: Promise<void> | null = null;
 
   constructor(
@@ -59,8 +64,27 @@ export class PoolForecasts {
       observedArrivalRatePerSec: observedArrivalRatePerSec ?? 0,
       forecaster: state,
     });
+    const shadowTally = this.tallyShadow(policy.agentType, advice.source === 'reactive' ? advice.shadow : null, state, now);
     // The points (one per step of the window, with their band) go with the decision: the read side draws them.
-    return { provisionForRatePerSec: advice.source === 'forecast' ? advice.provisionForRatePerSec : null, record: advice };
+    const record = policy.predictive.mode === 'forecast_only' ? { ...advice, shadowTally } : advice;
+    return { provisionForRatePerSec: advice.source === 'forecast' ? advice.provisionForRatePerSec : null, record };
+  }
+
+  /** The pool's forecast-only tally so far (null when it never had a shadow record). */
+  shadowSummary(agentType: string): ShadowSummary | null {
+    const book = this.shadowBooks.get(agentType);
+    return book ? summarizeShadows(book) : null;
+  }
+
+  /** Adds this evaluation's shadow record, if any, and scores the waiting ones whose window has passed. */
+  private tallyShadow(agentType: string, shadow: ShadowRecord | null, state: ArrivalForecasterState, now: number): ShadowSummary | null {
+    const before = this.shadowBooks.get(agentType);
+    if (!shadow && !before) return null;
+    let book = before ?? EMPTY_SHADOW_BOOK;
+    if (shadow) book = addShadow(book, shadow, this.forecaster.settings.stepMs);
+    book = scoreShadows(book, this.advisor.scoreShadow, state, now);
+    this.shadowBooks.set(agentType, book);
+    return summarizeShadows(book);
   }
 
   private state(agentType: string): ArrivalForecasterState {

@@ -5,7 +5,8 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put } fro
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { z } from 'zod';
-import { POOL_REPLICAS_VIEW, SCALE_SAGA_ROWS, SCALING_POOLS } from '../scaler.constants';
+import { POOL_FORECASTS, POOL_REPLICAS_VIEW, SCALE_SAGA_ROWS, SCALING_POOLS } from '../scaler.constants';
+import type { PoolForecasts } from '../forecasting/pool-forecasts';
 import type { PoolReplicasView } from '../observations/pool-replicas.view';
 import type { SagaRows } from '../sagas/ports';
 import type { ScalingPoolState } from '../scaling/domain/scaling-pool';
@@ -27,7 +28,7 @@ const policyBody = scalingPolicyInputSchema.partial().extend({ agentType: z.stri
 
 const POOL_SCHEMA: SchemaObject = {
   type: 'object',
-  required: ['agentType', 'managed', 'policy', 'template', 'override', 'paused', 'replicas', 'runningSaga'],
+  required: ['agentType', 'managed', 'policy', 'template', 'override', 'paused', 'replicas', 'runningSaga', 'forecastOnly'],
   properties: {
     agentType: { type: 'string' },
     managed: { type: 'boolean', description: 'a policy was ever set' },
@@ -37,6 +38,21 @@ const POOL_SCHEMA: SchemaObject = {
     paused: { type: 'object', nullable: true, required: ['reason', 'by', 'at'], properties: { reason: { type: 'string' }, by: { type: 'string' }, at: { type: 'string', format: 'date-time' } } },
     replicas: { type: 'object', nullable: true, required: ['replicas', 'readyReplicas', 'slotsPerWorker'], properties: { replicas: { type: 'integer' }, readyReplicas: { type: 'integer' }, slotsPerWorker: { type: 'integer' } } },
     runningSaga: { type: 'object', nullable: true, required: ['sagaId', 'status'], properties: { sagaId: { type: 'string' }, status: { type: 'string' } } },
+    forecastOnly: {
+      type: 'object',
+      nullable: true,
+      description: "forecast-only mode's tally since the scaler started: how often the forecast, and the reactive rate of the moment, would have covered the peak of the window ahead; null when the pool never ran forecast-only",
+      required: ['scored', 'pending', 'unavailable', 'forecastCoveredPct', 'reactiveCoveredPct', 'medianPeakErrorPct', 'lastScoredAt'],
+      properties: {
+        scored: { type: 'integer' },
+        pending: { type: 'integer' },
+        unavailable: { type: 'integer' },
+        forecastCoveredPct: { type: 'number', nullable: true },
+        reactiveCoveredPct: { type: 'number', nullable: true },
+        medianPeakErrorPct: { type: 'number', nullable: true },
+        lastScoredAt: { type: 'string', format: 'date-time', nullable: true },
+      },
+    },
   },
 };
 const TEMPLATES_SCHEMA: SchemaObject = {
@@ -55,6 +71,7 @@ export class PoliciesController {
     @Inject(SCALING_POOLS) private readonly pools: ScalingPools,
     @Inject(POOL_REPLICAS_VIEW) private readonly replicas: PoolReplicasView,
     @Inject(SCALE_SAGA_ROWS) private readonly sagas: SagaRows,
+    @Inject(POOL_FORECASTS) private readonly forecasts: PoolForecasts,
   ) {}
 
   @Get('policy-templates')
@@ -170,6 +187,7 @@ export class PoliciesController {
   private view(agentType: string, state: ScalingPoolState, running: { readonly sagaId: string; readonly state: { readonly status: string } } | null) {
     const managed = state.status === 'Managed' ? state : null;
     const replicas = this.replicas.get(agentType);
+    const shadow = this.forecasts.shadowSummary(agentType);
     const iso = (ms: number) => new Date(ms).toISOString();
     return {
       agentType,
@@ -180,6 +198,7 @@ export class PoliciesController {
       paused: managed?.paused ? { ...managed.paused, at: iso(managed.paused.at) } : null,
       replicas: replicas && { replicas: replicas.replicas, readyReplicas: replicas.readyReplicas, slotsPerWorker: replicas.slotsPerWorker },
       runningSaga: running && { sagaId: running.sagaId, status: running.state.status },
+      forecastOnly: shadow && { ...shadow, lastScoredAt: shadow.lastScoredAt === null ? null : iso(shadow.lastScoredAt) },
     };
   }
 }

@@ -10,6 +10,12 @@ import type { ScalingPolicy } from '../../policies/domain/scaling-policy';
  * count it (Kubernetes' limits: 3600 s windows, 1800 s periods), so each list holds at most
  * window ÷ evaluation interval entries (240 at 15 s); MAX_HISTORY_ENTRIES caps it regardless of
  * how often evaluation runs, which keeps `evaluate` O(history) with a small constant.
+ *
+ * A scale event is recorded when the decision is taken, not when its saga ends, and it stays even if
+ * the saga is denied by the budget or compensated. That is on purpose: Kubernetes retries a failed
+ * scale every sync period, which here would mean a budget denial (with its alert) or a worker that
+ * cannot start every 15 s; counted against the rate policies and cooldowns, a failed scale-up is
+ * asked for again at the policy's pace instead.
  */
 export interface ScalingHistory {
   /** Unstabilized recommendations, oldest first. */
