@@ -1,5 +1,8 @@
 import type { AlertRaised, PoolReplicasRequested, ScaleActionDenied, ScaleSagaCompensated, ScaleSagaCompleted, ScaleSagaStarted, ScalingDecisionRecorded, TaskCompleted, TaskStarted } from '@flotilla/contracts';
 import { stack, startFlotilla, testPool, waitFor, type Flotilla } from '@flotilla/testing';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { EventDriver, type TopicTail } from './support/event-driver';
 import { aliveWorkerIds } from './support/processes';
 import { token } from './support/tokens';
@@ -21,8 +24,15 @@ describe('scaler: budget-guarded scale sagas on a real pool', () => {
   /** A saga that reserved, provisioned and committed with no process killed: its whole trace reached Jaeger. */
   let overrideSagaId = '';
 
+  /** The optimizer's sheet prices a code_gen worker-hour unlike the scaler's fallback: a reservation at it proves the sheet reached the scaler. */
+  const CODE_GEN_WORKER_HOUR_MICROS = 210_000;
+  const priceSheetFile = path.join(os.tmpdir(), `flotilla-scaler-e2e-prices-${process.pid}.json`);
+
   beforeAll(async () => {
     ops = await token({ role: 'ops' });
+    const sheet = JSON.parse(readFileSync(path.join(__dirname, '../../services/optimizer/config/price-sheet.json'), 'utf8')) as { agentTypes: Record<string, Record<string, unknown>> };
+    sheet.agentTypes.code_gen = { ...sheet.agentTypes.code_gen, workerHourMicros: CODE_GEN_WORKER_HOUR_MICROS };
+    writeFileSync(priceSheetFile, JSON.stringify(sheet));
     flotilla = await startFlotilla({
       namespacePrefix: 'scl',
       services: ['agent-pool', 'optimizer', 'scaler'],
@@ -38,6 +48,7 @@ describe('scaler: budget-guarded scale sagas on a real pool', () => {
           POOL_METRICS_INTERVAL_MS: '1000',
           HEARTBEAT_INTERVAL_MS: '1000',
         },
+        optimizer: { PRICE_SHEET_FILE: priceSheetFile },
         scaler: { SCALED_AGENT_TYPES: 'code_gen', SCALER_INTERVAL_MS: '1000', METRICS_STALE_AFTER_MS: '4000' },
       },
     });
@@ -55,6 +66,7 @@ describe('scaler: budget-guarded scale sagas on a real pool', () => {
     await driver?.disconnect();
     await flotilla?.stop();
     await pool.end();
+    rmSync(priceSheetFile, { force: true });
   });
 
   const http = async (service: 'scaler' | 'optimizer', method: string, url: string, body?: unknown) => {
@@ -139,6 +151,9 @@ describe('scaler: budget-guarded scale sagas on a real pool', () => {
     expect(set.status).toBe(200);
     const held = await waitFor('the override to be carried out', () => ofType<ScaleSagaCompleted>('ScaleSagaCompleted').find((s) => s.toReplicas === 2 && s.direction === 'up'), { timeoutMs: 60_000 });
     overrideSagaId = held.sagaId;
+    // Reserved at the optimizer's price for a code_gen worker, for the saga's hour.
+    const started = ofType<ScaleSagaStarted>('ScaleSagaStarted').find((s) => s.sagaId === held.sagaId);
+    expect(started).toMatchObject({ workerHourPriceMicros: CODE_GEN_WORKER_HOUR_MICROS, amountMicros: CODE_GEN_WORKER_HOUR_MICROS, horizonMs: 3_600_000 });
     expect(await aliveWorkers()).toBe(2);
     await waitFor('the override to expire', () => ofType<{ reason: string }>('ScalingOverrideCleared').some((c) => c.reason === 'expired'), { timeoutMs: 30_000 });
     const resumed = await waitFor('the policy to take the pool back to one worker', () => ofType<ScaleSagaCompleted>('ScaleSagaCompleted').find((s) => s.direction === 'down' && s.toReplicas === 1 && s.completedAt > held.completedAt), { timeoutMs: 60_000 });

@@ -29,13 +29,13 @@ describe('contracts', () => {
 });
 
 describe('routing', () => {
-  const sample = (type: EventType): Record<string, unknown> => ({ executionId: 'e-1', customerId: 'acme', agentType: 'code_gen', requestId: 'r-1', budgetId: 'customer:acme', type });
+  const sample = (type: EventType): Record<string, unknown> => ({ executionId: 'e-1', customerId: 'acme', agentType: 'code_gen', requestId: 'r-1', budgetId: 'customer:acme', repositoryId: 'repo-1', subscriptionId: 's-1', type });
 
   it.each(Object.keys(EVENT_SCHEMAS) as EventType[])('routes %s to a topic of the catalogue, keyed as that topic declares', (type) => {
     const route = routeEvent(type, sample(type) as never);
     expect(topicCatalogue()).toContainEqual(route.topic);
     expect(route.topic.carries).toContain(type);
-    expect(route.key).toBe(sample(type)[route.topic.key]);
+    expect(route.key).toBe(sample(type)[route.topic.key] ?? route.topic.keyWhenAbsent);
   });
 
   it('sends a dispatch to its agent type topic, and refuses an unknown agent type', () => {

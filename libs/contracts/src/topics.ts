@@ -16,7 +16,7 @@ export interface TopicSpec {
    * The payload field that is the record key, so that one aggregate's events stay in order on one
    * partition; `keyWhenAbsent` is the key of an event that has no such field (or a null one).
    */
-  readonly key: 'executionId' | 'agentType' | 'customerId' | 'requestId' | 'source' | 'budgetId';
+  readonly key: 'executionId' | 'agentType' | 'customerId' | 'requestId' | 'source' | 'budgetId' | 'repositoryId' | 'subscriptionId';
   readonly keyWhenAbsent?: string;
   /** The event types published to this topic; each event type is published to exactly one topic (family). */
   readonly carries: readonly EventType[];
@@ -144,6 +144,45 @@ export const TOPICS = {
     key: 'budgetId',
     carries: ['flotilla.budget.BudgetDefined', 'flotilla.budget.BudgetThresholdCrossed', 'flotilla.budget.BudgetReserved', 'flotilla.budget.BudgetReservationDenied', 'flotilla.budget.BudgetReservationCommitted', 'flotilla.budget.BudgetReservationReleased'],
     description: "Budgets set, thresholds crossed, and the answers to reservation commands, from the optimizer",
+  },
+  reviewRequests: {
+    name: 'flotilla.review-requests',
+    partitions: PARTITIONS,
+    retentionMs: RETENTION_MS.default,
+    compacted: false,
+    key: 'repositoryId',
+    carries: ['flotilla.review.ReviewRequested'],
+    description: 'ReviewRequested, published by any producer and by the notification service for verified inbound webhooks',
+  },
+  notifications: {
+    name: 'flotilla.notifications',
+    partitions: PARTITIONS,
+    retentionMs: RETENTION_MS.audit,
+    compacted: false,
+    key: 'subscriptionId',
+    carries: [
+      'flotilla.notification.SubscriptionCreated',
+      'flotilla.notification.SubscriptionUpdated',
+      'flotilla.notification.SubscriptionDeleted',
+      'flotilla.notification.SubscriptionSecretRotated',
+      'flotilla.notification.SubscriptionHealthChanged',
+      'flotilla.notification.WebhookDeliveryScheduled',
+      'flotilla.notification.WebhookAttemptRecorded',
+      'flotilla.notification.WebhookDeliveryDeadLettered',
+      'flotilla.notification.WebhookDeliveryReplayed',
+    ],
+    description: "Webhook subscriptions and their endpoints' health, and each delivery's schedule, attempts, dead letter and replay, from the notification service",
+  },
+  prices: {
+    name: 'flotilla.prices',
+    partitions: 1,
+    retentionMs: RETENTION_MS.audit,
+    // Compacted under one key: the topic always holds the sheet in force, however long ago it was published.
+    compacted: true,
+    key: 'source',
+    keyWhenAbsent: 'price-sheet',
+    carries: ['flotilla.cost.PriceSheetPublished'],
+    description: "The optimizer's price sheet, each time it changes: what a worker-hour, a core-hour, a GB-hour and a task cost per agent type",
   },
   recommendations: {
     name: 'flotilla.recommendations',

@@ -8,7 +8,7 @@ import { CostOutcomeHandlers } from './costs/cost-outcome.handlers';
 import { CostsController } from './costs/costs.controller';
 import { ExecutionEndHandlers } from './costs/execution-end.handlers';
 import { optimizerConfig } from './optimizer.config';
-import { RECOMMENDER, TIMER_POLLER } from './optimizer.constants';
+import { PRICE_SHEET_PUBLISHER, RECOMMENDER, TIMER_POLLER } from './optimizer.constants';
 import { PoolMetricsHandlers } from './recommendations/pool-metrics.handlers';
 import { RecommendationsController } from './recommendations/recommendations.controller';
 import { optimizerProviders } from './optimizer.providers';
@@ -28,6 +28,6 @@ void defineService(telemetry, {
   ],
   controllers: [CostOutcomeHandlers, ExecutionEndHandlers, CostsController, BudgetReservationHandlers, BudgetsController, PoolMetricsHandlers, RecommendationsController],
   providers: optimizerProviders,
-  background: [TIMER_POLLER, RECOMMENDER],
+  background: [TIMER_POLLER, RECOMMENDER, PRICE_SHEET_PUBLISHER],
   openApi: { title: 'Flotilla optimizer', description: 'Costs (what each execution, customer and pool cost, from the ledger of task attempts) and budgets (spend, thresholds, reservations for scale-ups), recommendations about the pools.' },
 });

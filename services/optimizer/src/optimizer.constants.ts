@@ -7,6 +7,7 @@ export const POOL_SAMPLES = Symbol('POOL_SAMPLES');
 export const RECOMMENDATION_ROWS = Symbol('RECOMMENDATION_ROWS');
 export const RECOMMENDER = Symbol('RECOMMENDER');
 export const PRICE_SHEET = Symbol('PRICE_SHEET');
+export const PRICE_SHEET_PUBLISHER = Symbol('PRICE_SHEET_PUBLISHER');
 export const PROVISIONED_CAPACITY = Symbol('PROVISIONED_CAPACITY');
 export const EXECUTION_COSTS = Symbol('EXECUTION_COSTS');
 export const EXECUTION_COST_ROWS = Symbol('EXECUTION_COST_ROWS');

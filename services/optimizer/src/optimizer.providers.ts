@@ -8,6 +8,7 @@ import { ExecutionCostCommands, isExecutionCostGrace, type ExecutionCostGrace } 
 import { CostStore } from './costs/infrastructure/cost-store';
 import { ExecutionCostStore } from './costs/infrastructure/execution-cost-store';
 import { loadPriceSheet } from './costs/infrastructure/price-sheet.loader';
+import { PriceSheetPublisher } from './costs/price-sheet.publisher';
 import type { OptimizerConfig } from './optimizer.config';
 import {
   BUDGET_COMMANDS,
@@ -18,6 +19,7 @@ import {
   EXECUTION_COSTS,
   POOL_SAMPLES,
   PRICE_SHEET,
+  PRICE_SHEET_PUBLISHER,
   PROVISIONED_CAPACITY,
   RECOMMENDATION_ROWS,
   RECOMMENDER,
@@ -77,6 +79,7 @@ export function optimizerProviders({ platform, config }: ServiceContext<Optimize
     { provide: RECOMMENDATION_ROWS, useFactory: () => recommendationRows },
     { provide: RECOMMENDER, useFactory: () => recommender },
     { provide: PRICE_SHEET, useFactory: () => sheet },
+    { provide: PRICE_SHEET_PUBLISHER, useFactory: () => new PriceSheetPublisher(platform, sheet) },
     // The pools' metrics reports (kept by the recommendations) are also what idle cost is measured against.
     { provide: PROVISIONED_CAPACITY, useFactory: () => samples },
   ];

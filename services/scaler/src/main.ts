@@ -3,6 +3,7 @@ import { TOPICS } from '@flotilla/contracts';
 import { defineService } from '@flotilla/service-kit';
 import * as path from 'node:path';
 import { PoolObservationHandlers } from './observations/pool-observations.handlers';
+import { PriceSheetHandlers } from './prices/price-sheet.handlers';
 import { PoliciesController } from './policies/policies.controller';
 import { scalerConfig } from './scaler.config';
 import { SAGA_TIMERS, SCALING_LOOP } from './scaler.constants';
@@ -19,8 +20,10 @@ void defineService(telemetry, {
     // The pools' news and the budgets' answers in durable groups: a saga's reply waits while the scaler is down.
     { name: 'pool-events', topics: [TOPICS.poolEvents] },
     { name: 'budgets', topics: [TOPICS.budgets] },
+    // The optimizer's price sheet (a compacted topic): a new scaler reads the one in force from the beginning.
+    { name: 'prices', topics: [TOPICS.prices] },
   ],
-  controllers: [PoolObservationHandlers, PoliciesController],
+  controllers: [PoolObservationHandlers, PriceSheetHandlers, PoliciesController],
   providers: scalerProviders,
   background: [SCALING_LOOP, SAGA_TIMERS],
   openApi: { title: 'Flotilla scaler', description: 'Scaling policies, overrides and pauses per pool (ops). Decisions and scale sagas are events on flotilla.scaling.' },

@@ -14,7 +14,7 @@ export const scalerConfig = {
     .default('')
     .transform((v) => v.split(',').map((t) => t.trim()).filter(Boolean))
     .refine((types) => types.every(isAgentType), { message: `must list known agent types (${AGENT_TYPES.join(', ')})` }),
-  /** The worker-hour price the scale saga reserves budget at (micro-units), until the price sheet is shared: the optimizer's default. */
+  /** The worker-hour price (micro-units) a scale saga reserves at before the optimizer's price sheet has been heard (flotilla.prices); the sheet's default. */
   WORKER_HOUR_PRICE_MICROS: z.coerce.number().int().min(0).default(140_000),
 };
 

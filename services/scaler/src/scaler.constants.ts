@@ -6,3 +6,4 @@ export const POOL_FORECASTS = Symbol('POOL_FORECASTS');
 export const SCALING_LOOP = Symbol('SCALING_LOOP');
 export const SAGA_TIMERS = Symbol('SAGA_TIMERS');
 export const SCALE_SAGA_ROWS = Symbol('SCALE_SAGA_ROWS');
+export const WORKER_PRICES = Symbol('WORKER_PRICES');

@@ -245,6 +245,18 @@ export interface ExecutionCostFinalized {
   readonly finalizedAt: number;
 }
 
+/** The optimizer's price sheet, published when the optimizer starts with a sheet that differs from the last one published; other services (the scaler's budget reservations) price with it. */
+export interface PriceSheetPublished {
+  /** SHA-256 (hex) of the sheet's JSON: the same sheet is published once */
+  readonly sheetId: string;
+  /** ISO 4217 code; every price is in micro-units of it */
+  readonly currency: string;
+  /** JSON: the whole validated sheet (default prices and per-agent-type overrides), as PriceSheet in @flotilla/contracts */
+  readonly sheet: string;
+  /** epoch milliseconds */
+  readonly publishedAt: number;
+}
+
 export interface ExecutionAccepted {
   readonly executionId: string;
   readonly customerId: string;
@@ -411,6 +423,132 @@ export interface TaskTimedOut {
   readonly timeout: 'schedule_to_start' | 'start_to_close' | 'heartbeat';
   /** epoch milliseconds */
   readonly timedOutAt: number;
+}
+
+/** A webhook subscription was created. Its secret is never in an event: it is shown once, to whoever created it. */
+export interface SubscriptionCreated {
+  readonly subscriptionId: string;
+  /** the customer whose events it receives; null for an ops subscription to every customer's */
+  readonly customerId: null | string;
+  readonly url: string;
+  readonly description: string;
+  readonly filter: SubscriptionFilter;
+  readonly enabled: boolean;
+  readonly createdBy: string;
+  /** epoch milliseconds */
+  readonly createdAt: number;
+}
+
+/** A subscription was deleted: nothing more is delivered to it; deliveries waiting for a retry are cancelled. */
+export interface SubscriptionDeleted {
+  readonly subscriptionId: string;
+  readonly customerId: null | string;
+  readonly deletedBy: string;
+  /** epoch milliseconds */
+  readonly deletedAt: number;
+}
+
+/** Which events a subscription receives. An empty list places no condition. */
+export interface SubscriptionFilter {
+  /** event types (flotilla.execution.ExecutionCompleted), or a family with a trailing .* (flotilla.execution.*) */
+  readonly eventTypes: ReadonlyArray<string>;
+  /** alerts only: info, warning, critical */
+  readonly severities: ReadonlyArray<string>;
+  /** execution events only: the execution's kind (review, ...) */
+  readonly executionKinds: ReadonlyArray<string>;
+}
+
+/** The subscription's endpoint circuit changed: closed (healthy), open (failing: nothing is sent until a probe), half_open (a probe is out), disabled (410 Gone, or failing for longer than allowed; only an update re-enables it). */
+export interface SubscriptionHealthChanged {
+  readonly subscriptionId: string;
+  readonly customerId: null | string;
+  readonly status: 'closed' | 'open' | 'half_open' | 'disabled';
+  readonly consecutiveFailures: number;
+  /** epoch milliseconds: the first failure with no success after it */
+  readonly failingSince: null | number;
+  readonly reason: string;
+  /** epoch milliseconds */
+  readonly changedAt: number;
+}
+
+/** A subscription got a new secret; deliveries carry a signature by the old one too until previousSecretExpiresAt. */
+export interface SubscriptionSecretRotated {
+  readonly subscriptionId: string;
+  readonly customerId: null | string;
+  readonly rotatedBy: string;
+  /** epoch milliseconds */
+  readonly rotatedAt: number;
+  /** epoch milliseconds */
+  readonly previousSecretExpiresAt: number;
+}
+
+/** A subscription's endpoint, description, filter or enabled flag changed (the whole new state). */
+export interface SubscriptionUpdated {
+  readonly subscriptionId: string;
+  readonly customerId: null | string;
+  readonly url: string;
+  readonly description: string;
+  readonly filter: SubscriptionFilter;
+  readonly enabled: boolean;
+  readonly updatedBy: string;
+  /** epoch milliseconds */
+  readonly updatedAt: number;
+}
+
+/** One attempt of a delivery and its outcome: succeeded (2xx), failed (another status, a timeout, a refused address), gone (410: the subscription is disabled). */
+export interface WebhookAttemptRecorded {
+  readonly deliveryId: string;
+  readonly subscriptionId: string;
+  readonly customerId: null | string;
+  readonly eventId: string;
+  readonly eventType: string;
+  /** 1 for the first */
+  readonly attempt: number;
+  readonly outcome: 'succeeded' | 'failed' | 'gone';
+  readonly statusCode: null | number;
+  /** why it failed when no status says it (timeout, connection refused, address refused) */
+  readonly error: null | string;
+  /** from sending the request to its answer (or to giving up) */
+  readonly latencyMs: number;
+  /** epoch milliseconds */
+  readonly attemptedAt: number;
+  /** epoch milliseconds of the next attempt; null when none follows */
+  readonly nextAttemptAt: null | number;
+}
+
+/** A delivery's last attempt failed (or its subscription was disabled or deleted): it waits in the dead letters until replayed. */
+export interface WebhookDeliveryDeadLettered {
+  readonly deliveryId: string;
+  readonly subscriptionId: string;
+  readonly customerId: null | string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly attempts: number;
+  readonly reason: string;
+  /** epoch milliseconds */
+  readonly deadLetteredAt: number;
+}
+
+/** A dead-lettered delivery was replayed: it is attempted again from the start of the schedule, with the same webhook-id. */
+export interface WebhookDeliveryReplayed {
+  readonly deliveryId: string;
+  readonly subscriptionId: string;
+  readonly customerId: null | string;
+  readonly replayedBy: string;
+  /** epoch milliseconds */
+  readonly replayedAt: number;
+}
+
+/** An event matched a subscription: one delivery, exactly one per (event, subscription), whose webhook-id header is its deliveryId. */
+export interface WebhookDeliveryScheduled {
+  /** the webhook-id: stable per event and subscription, the receiver's dedupe key */
+  readonly deliveryId: string;
+  readonly subscriptionId: string;
+  readonly customerId: null | string;
+  readonly eventId: string;
+  readonly eventType: string;
+  /** epoch milliseconds */
+  readonly scheduledAt: number;
 }
 
 /** Someone dismissed a recommendation: it is not issued again. */
@@ -582,6 +720,28 @@ export interface PoolWorkerReady {
   readonly replicas: number;
   /** epoch milliseconds */
   readonly readyAt: number;
+}
+
+/** Someone asks for a review of a pull request at one head commit: any producer on flotilla.review-requests, or the notification service for a verified inbound webhook. The orchestrator runs it as a review execution; the same repository, pull request and head commit asked twice runs once. Fields a producer may leave out are nullable so that the request still decodes and is rejected with a reason. */
+export interface ReviewRequested {
+  /** the code host's stable id of the repository (the record key) */
+  readonly repositoryId: string;
+  /** owner/name */
+  readonly repositoryName: string;
+  readonly pullRequestNumber: number;
+  /** the commit the review is of (SHA) */
+  readonly headCommit: string;
+  /** who asked: the code host's user, or the producer */
+  readonly requestedBy: string;
+  /** whose review it is; a request without one is rejected */
+  readonly customerId: null | string;
+  readonly title: null | string;
+  /** the pull request's page */
+  readonly url: null | string;
+  /** github:<delivery id>, webhook:<sender>:<message id>, or the producer's own name */
+  readonly source: null | string;
+  /** epoch milliseconds */
+  readonly requestedAt: number;
 }
 
 /** The budget reservation's answer to a scale-up decision. */
@@ -1058,6 +1218,7 @@ export interface EventPayloads {
   'flotilla.budget.BudgetThresholdCrossed': BudgetThresholdCrossed;
   'flotilla.cost.CostRecorded': CostRecorded;
   'flotilla.cost.ExecutionCostFinalized': ExecutionCostFinalized;
+  'flotilla.cost.PriceSheetPublished': PriceSheetPublished;
   'flotilla.execution.ExecutionAccepted': ExecutionAccepted;
   'flotilla.execution.ExecutionAdmitted': ExecutionAdmitted;
   'flotilla.execution.ExecutionCancelled': ExecutionCancelled;
@@ -1072,6 +1233,15 @@ export interface EventPayloads {
   'flotilla.execution.TaskSkipped': TaskSkipped;
   'flotilla.execution.TaskStartRecorded': TaskStartRecorded;
   'flotilla.execution.TaskTimedOut': TaskTimedOut;
+  'flotilla.notification.SubscriptionCreated': SubscriptionCreated;
+  'flotilla.notification.SubscriptionDeleted': SubscriptionDeleted;
+  'flotilla.notification.SubscriptionHealthChanged': SubscriptionHealthChanged;
+  'flotilla.notification.SubscriptionSecretRotated': SubscriptionSecretRotated;
+  'flotilla.notification.SubscriptionUpdated': SubscriptionUpdated;
+  'flotilla.notification.WebhookAttemptRecorded': WebhookAttemptRecorded;
+  'flotilla.notification.WebhookDeliveryDeadLettered': WebhookDeliveryDeadLettered;
+  'flotilla.notification.WebhookDeliveryReplayed': WebhookDeliveryReplayed;
+  'flotilla.notification.WebhookDeliveryScheduled': WebhookDeliveryScheduled;
   'flotilla.optimizer.RecommendationDismissed': RecommendationDismissed;
   'flotilla.optimizer.RecommendationIssued': RecommendationIssued;
   'flotilla.pool.PoolCapacityChangeRequested': PoolCapacityChangeRequested;
@@ -1083,6 +1253,7 @@ export interface EventPayloads {
   'flotilla.pool.PoolWorkerDrained': PoolWorkerDrained;
   'flotilla.pool.PoolWorkerFailed': PoolWorkerFailed;
   'flotilla.pool.PoolWorkerReady': PoolWorkerReady;
+  'flotilla.review.ReviewRequested': ReviewRequested;
   'flotilla.scaling.ScaleActionDenied': ScaleActionDenied;
   'flotilla.scaling.ScaleBudgetReserved': ScaleBudgetReserved;
   'flotilla.scaling.ScaleBudgetWaived': ScaleBudgetWaived;
@@ -1136,6 +1307,7 @@ export const EVENT_SCHEMAS: Readonly<Record<EventType, object>> = {
   'flotilla.budget.BudgetThresholdCrossed': {"type":"record","name":"BudgetThresholdCrossed","namespace":"flotilla.budget","doc":"Spend in the current period reached a threshold of the budget: once per threshold and period.","fields":[{"name":"budgetId","type":"string","doc":"the budget's scope: customer:<customerId>, pool:<agentType> or global"},{"name":"threshold","type":"int","doc":"percent"},{"name":"periodKey","type":"string","doc":"2026-11-27, 2026-W48 or 2026-11"},{"name":"periodEnd","type":"long","doc":"epoch milliseconds: when the period, and any hold it causes, ends"},{"name":"spentMicros","type":"long"},{"name":"amountMicros","type":"long"},{"name":"atExhaustion","type":"string"},{"name":"crossedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.cost.CostRecorded': {"type":"record","name":"CostRecorded","namespace":"flotilla.cost","doc":"What one task attempt cost, recorded exactly once per attempt by the optimizer when the attempt ends (retried attempts each have their own).","fields":[{"name":"costId","type":"string","doc":"executionId/taskId/attempt"},{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"agentType","type":"string"},{"name":"outcome","type":"string","doc":"completed or failed"},{"name":"currency","type":"string"},{"name":"breakdown","type":{"type":"record","name":"CostBreakdown","namespace":"flotilla.cost","doc":"One attempt's cost in integer micro-units of the price sheet's currency; the parts add up to totalMicros.","fields":[{"name":"cpuMicros","type":"long"},{"name":"memoryMicros","type":"long"},{"name":"fixedMicros","type":"long","doc":"the price per attempt"},{"name":"unitsMicros","type":"long","doc":"units the task reported (e.g. tokens) at their prices"},{"name":"totalMicros","type":"long"},{"name":"cpuCoreMs","type":"double","doc":"core-milliseconds charged: max(requested cores x wall time, CPU time)"},{"name":"memoryGbMs","type":"double","doc":"GiB-milliseconds charged: max(requested GiB, peak RSS) x wall time"},{"name":"cpuBasis","type":"string","doc":"requested or used: which one set the CPU charge"},{"name":"memoryBasis","type":"string","doc":"requested or used: which one set the memory charge"}]}},{"name":"usage","type":{"type":"record","name":"ResourceUsage","namespace":"flotilla.task","fields":[{"name":"cpuTimeMs","type":"double"},{"name":"peakRssBytes","type":"long"},{"name":"wallTimeMs","type":"double"}]}},{"name":"endedAt","type":"long","doc":"epoch milliseconds: when the attempt ended, which sets the hour and budget period it counts in"},{"name":"recordedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.cost.ExecutionCostFinalized': {"type":"record","name":"ExecutionCostFinalized","namespace":"flotilla.cost","doc":"An execution's final cost, published once by the optimizer after the execution ended and every attempt it started was costed (or, failing that, when the grace period after its end ran out: missingAttempts then says how many never reported).","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"outcome","type":"string","doc":"how the execution ended: completed, failed or cancelled"},{"name":"attempts","type":"int","doc":"task attempts costed"},{"name":"missingAttempts","type":"int","doc":"attempts started that were never costed; 0 unless the grace period ran out"},{"name":"totalMicros","type":"long","doc":"the sum of the execution's CostRecorded totals"},{"name":"currency","type":"string"},{"name":"endedAt","type":"long","doc":"epoch milliseconds: when the execution ended"},{"name":"finalizedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.cost.PriceSheetPublished': {"type":"record","name":"PriceSheetPublished","namespace":"flotilla.cost","doc":"The optimizer's price sheet, published when the optimizer starts with a sheet that differs from the last one published; other services (the scaler's budget reservations) price with it.","fields":[{"name":"sheetId","type":"string","doc":"SHA-256 (hex) of the sheet's JSON: the same sheet is published once"},{"name":"currency","type":"string","doc":"ISO 4217 code; every price is in micro-units of it"},{"name":"sheet","type":"string","doc":"JSON: the whole validated sheet (default prices and per-agent-type overrides), as PriceSheet in @flotilla/contracts"},{"name":"publishedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.ExecutionAccepted': {"type":"record","name":"ExecutionAccepted","namespace":"flotilla.execution","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"kind","type":"string"},{"name":"tasks","type":{"type":"array","items":{"type":"record","name":"TaskSpec","namespace":"flotilla.execution","doc":"One task of an execution's workflow: the agent type that runs it and the tasks it waits for.","fields":[{"name":"taskId","type":"string"},{"name":"agentType","type":"string","doc":"Validated by the orchestrator, not by the schema, so an unknown type becomes ExecutionRejected rather than an undecodable record."},{"name":"dependsOn","type":{"type":"array","items":"string"},"default":[]},{"name":"input","type":{"type":"map","values":"string"},"default":{}}]}}},{"name":"acceptedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.ExecutionAdmitted': {"type":"record","name":"ExecutionAdmitted","namespace":"flotilla.execution","doc":"Admission gave the execution one of the global slots; its root tasks are dispatched with it.","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"effectivePriority","type":"double","doc":"base priority plus aging at the moment of admission"},{"name":"waitedMs","type":"long"},{"name":"probe","type":"boolean","default":false,"doc":"admitted as the half-open circuit's single probe"},{"name":"admittedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.ExecutionCancelled': {"type":"record","name":"ExecutionCancelled","namespace":"flotilla.execution","fields":[{"name":"executionId","type":"string"},{"name":"customerId","type":"string"},{"name":"reason","type":"string"},{"name":"cancelledAt","type":"long","doc":"epoch milliseconds"},{"name":"startedAttempts","type":{"type":"array","items":{"type":"record","name":"StartedAttempt","namespace":"flotilla.execution","doc":"One task attempt whose start the orchestrator recorded: it reports an outcome (TaskCompleted or TaskFailed), which the optimizer costs, unless its worker died for good.","fields":[{"name":"taskId","type":"string"},{"name":"attempt","type":"int"}]}},"default":[],"doc":"every attempt whose start the orchestrator recorded, in the order they started: the optimizer finalizes the execution's cost once each is costed. Records written before the field existed have none"}]},
@@ -1150,6 +1322,15 @@ export const EVENT_SCHEMAS: Readonly<Record<EventType, object>> = {
   'flotilla.execution.TaskSkipped': {"type":"record","name":"TaskSkipped","namespace":"flotilla.execution","doc":"A task that will not run because a task it depends on failed or the execution was cancelled.","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"reason","type":"string"},{"name":"skippedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.TaskStartRecorded': {"type":"record","name":"TaskStartRecorded","namespace":"flotilla.execution","doc":"The orchestrator learned that an attempt started on a worker; its start-to-close and heartbeat timeouts run from here.","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"workerId","type":"string"},{"name":"startedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.execution.TaskTimedOut': {"type":"record","name":"TaskTimedOut","namespace":"flotilla.execution","fields":[{"name":"executionId","type":"string"},{"name":"taskId","type":"string"},{"name":"attempt","type":"int"},{"name":"timeout","type":{"type":"enum","name":"TimeoutKind","symbols":["schedule_to_start","start_to_close","heartbeat"]}},{"name":"timedOutAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.notification.SubscriptionCreated': {"type":"record","name":"SubscriptionCreated","namespace":"flotilla.notification","doc":"A webhook subscription was created. Its secret is never in an event: it is shown once, to whoever created it.","fields":[{"name":"subscriptionId","type":"string"},{"name":"customerId","type":["null","string"],"default":null,"doc":"the customer whose events it receives; null for an ops subscription to every customer's"},{"name":"url","type":"string"},{"name":"description","type":"string"},{"name":"filter","type":{"type":"record","name":"SubscriptionFilter","namespace":"flotilla.notification","doc":"Which events a subscription receives. An empty list places no condition.","fields":[{"name":"eventTypes","type":{"type":"array","items":"string"},"default":[],"doc":"event types (flotilla.execution.ExecutionCompleted), or a family with a trailing .* (flotilla.execution.*)"},{"name":"severities","type":{"type":"array","items":"string"},"default":[],"doc":"alerts only: info, warning, critical"},{"name":"executionKinds","type":{"type":"array","items":"string"},"default":[],"doc":"execution events only: the execution's kind (review, ...)"}]}},{"name":"enabled","type":"boolean"},{"name":"createdBy","type":"string"},{"name":"createdAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.notification.SubscriptionDeleted': {"type":"record","name":"SubscriptionDeleted","namespace":"flotilla.notification","doc":"A subscription was deleted: nothing more is delivered to it; deliveries waiting for a retry are cancelled.","fields":[{"name":"subscriptionId","type":"string"},{"name":"customerId","type":["null","string"],"default":null},{"name":"deletedBy","type":"string"},{"name":"deletedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.notification.SubscriptionHealthChanged': {"type":"record","name":"SubscriptionHealthChanged","namespace":"flotilla.notification","doc":"The subscription's endpoint circuit changed: closed (healthy), open (failing: nothing is sent until a probe), half_open (a probe is out), disabled (410 Gone, or failing for longer than allowed; only an update re-enables it).","fields":[{"name":"subscriptionId","type":"string"},{"name":"customerId","type":["null","string"],"default":null},{"name":"status","type":{"type":"enum","name":"EndpointStatus","symbols":["closed","open","half_open","disabled"]}},{"name":"consecutiveFailures","type":"int"},{"name":"failingSince","type":["null","long"],"default":null,"doc":"epoch milliseconds: the first failure with no success after it"},{"name":"reason","type":"string"},{"name":"changedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.notification.SubscriptionSecretRotated': {"type":"record","name":"SubscriptionSecretRotated","namespace":"flotilla.notification","doc":"A subscription got a new secret; deliveries carry a signature by the old one too until previousSecretExpiresAt.","fields":[{"name":"subscriptionId","type":"string"},{"name":"customerId","type":["null","string"],"default":null},{"name":"rotatedBy","type":"string"},{"name":"rotatedAt","type":"long","doc":"epoch milliseconds"},{"name":"previousSecretExpiresAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.notification.SubscriptionUpdated': {"type":"record","name":"SubscriptionUpdated","namespace":"flotilla.notification","doc":"A subscription's endpoint, description, filter or enabled flag changed (the whole new state).","fields":[{"name":"subscriptionId","type":"string"},{"name":"customerId","type":["null","string"],"default":null},{"name":"url","type":"string"},{"name":"description","type":"string"},{"name":"filter","type":{"type":"record","name":"SubscriptionFilter","namespace":"flotilla.notification","doc":"Which events a subscription receives. An empty list places no condition.","fields":[{"name":"eventTypes","type":{"type":"array","items":"string"},"default":[],"doc":"event types (flotilla.execution.ExecutionCompleted), or a family with a trailing .* (flotilla.execution.*)"},{"name":"severities","type":{"type":"array","items":"string"},"default":[],"doc":"alerts only: info, warning, critical"},{"name":"executionKinds","type":{"type":"array","items":"string"},"default":[],"doc":"execution events only: the execution's kind (review, ...)"}]}},{"name":"enabled","type":"boolean"},{"name":"updatedBy","type":"string"},{"name":"updatedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.notification.WebhookAttemptRecorded': {"type":"record","name":"WebhookAttemptRecorded","namespace":"flotilla.notification","doc":"One attempt of a delivery and its outcome: succeeded (2xx), failed (another status, a timeout, a refused address), gone (410: the subscription is disabled).","fields":[{"name":"deliveryId","type":"string"},{"name":"subscriptionId","type":"string"},{"name":"customerId","type":["null","string"],"default":null},{"name":"eventId","type":"string"},{"name":"eventType","type":"string"},{"name":"attempt","type":"int","doc":"1 for the first"},{"name":"outcome","type":{"type":"enum","name":"WebhookAttemptOutcome","symbols":["succeeded","failed","gone"]}},{"name":"statusCode","type":["null","int"],"default":null},{"name":"error","type":["null","string"],"default":null,"doc":"why it failed when no status says it (timeout, connection refused, address refused)"},{"name":"latencyMs","type":"long","doc":"from sending the request to its answer (or to giving up)"},{"name":"attemptedAt","type":"long","doc":"epoch milliseconds"},{"name":"nextAttemptAt","type":["null","long"],"default":null,"doc":"epoch milliseconds of the next attempt; null when none follows"}]},
+  'flotilla.notification.WebhookDeliveryDeadLettered': {"type":"record","name":"WebhookDeliveryDeadLettered","namespace":"flotilla.notification","doc":"A delivery's last attempt failed (or its subscription was disabled or deleted): it waits in the dead letters until replayed.","fields":[{"name":"deliveryId","type":"string"},{"name":"subscriptionId","type":"string"},{"name":"customerId","type":["null","string"],"default":null},{"name":"eventId","type":"string"},{"name":"eventType","type":"string"},{"name":"attempts","type":"int"},{"name":"reason","type":"string"},{"name":"deadLetteredAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.notification.WebhookDeliveryReplayed': {"type":"record","name":"WebhookDeliveryReplayed","namespace":"flotilla.notification","doc":"A dead-lettered delivery was replayed: it is attempted again from the start of the schedule, with the same webhook-id.","fields":[{"name":"deliveryId","type":"string"},{"name":"subscriptionId","type":"string"},{"name":"customerId","type":["null","string"],"default":null},{"name":"replayedBy","type":"string"},{"name":"replayedAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.notification.WebhookDeliveryScheduled': {"type":"record","name":"WebhookDeliveryScheduled","namespace":"flotilla.notification","doc":"An event matched a subscription: one delivery, exactly one per (event, subscription), whose webhook-id header is its deliveryId.","fields":[{"name":"deliveryId","type":"string","doc":"the webhook-id: stable per event and subscription, the receiver's dedupe key"},{"name":"subscriptionId","type":"string"},{"name":"customerId","type":["null","string"],"default":null},{"name":"eventId","type":"string"},{"name":"eventType","type":"string"},{"name":"scheduledAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.optimizer.RecommendationDismissed': {"type":"record","name":"RecommendationDismissed","namespace":"flotilla.optimizer","doc":"Someone dismissed a recommendation: it is not issued again.","fields":[{"name":"recommendationId","type":"string"},{"name":"agentType","type":"string"},{"name":"dismissedBy","type":"string"},{"name":"reason","type":"string"},{"name":"dismissedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.optimizer.RecommendationIssued': {"type":"record","name":"RecommendationIssued","namespace":"flotilla.optimizer","doc":"A recommendation the optimizer computed (or recomputed with new evidence), with what it would save.","fields":[{"name":"recommendationId","type":"string","doc":"kind:agentType, stable, so that a recomputation updates it"},{"name":"kind","type":"string","doc":"over_provisioned | idle_pool | schedule (quiet hours of each day) | schedule_weekly (quiet hours of the week, beyond the daily schedule)"},{"name":"agentType","type":"string"},{"name":"summary","type":"string"},{"name":"currentWorkers","type":"int"},{"name":"recommendedWorkers","type":"int"},{"name":"estimatedMonthlySavingMicros","type":"long","doc":"at the price sheet's worker-hour: the workers given back for the 730 hours of a month, or for the hours of the schedule's window in a month (30.4 days, 4.35 weeks)"},{"name":"confidence","type":"double","doc":"0..1, from the span and number of samples observed"},{"name":"evidence","type":{"type":"map","values":"string"},"doc":"the figures it was computed from"},{"name":"issuedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.pool.PoolCapacityChangeRequested': {"type":"record","name":"PoolCapacityChangeRequested","namespace":"flotilla.pool","doc":"Command to a pool: provision this many workers and/or task slots. The scaler's saga sends it and waits for PoolCapacityProvisioned with the same requestId.","fields":[{"name":"requestId","type":"string"},{"name":"agentType","type":"string"},{"name":"workers","type":["null","int"],"default":null},{"name":"concurrency","type":["null","int"],"default":null},{"name":"reason","type":"string","default":""},{"name":"requestedBy","type":"string","default":""},{"name":"requestedAt","type":"long","doc":"epoch milliseconds"}]},
@@ -1161,6 +1342,7 @@ export const EVENT_SCHEMAS: Readonly<Record<EventType, object>> = {
   'flotilla.pool.PoolWorkerDrained': {"type":"record","name":"PoolWorkerDrained","namespace":"flotilla.pool","doc":"A worker left the pool on a scale-down: it stopped fetching, finished what it had within the grace period, and exited; what it could not finish it handed back (left uncommitted, so the group redelivers it).","fields":[{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"requestId","type":["null","string"],"default":null},{"name":"drainMs","type":"long"},{"name":"handedBack","type":"int","doc":"attempts it did not finish within the grace period"},{"name":"readyReplicas","type":"int"},{"name":"replicas","type":"int","doc":"desired replicas"},{"name":"drainedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.pool.PoolWorkerFailed': {"type":"record","name":"PoolWorkerFailed","namespace":"flotilla.pool","doc":"A worker of the pool failed: it could not start (exited or timed out before ready), or exited while it ran. Its dispatches in flight go back to the group.","fields":[{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"requestId","type":["null","string"],"default":null},{"name":"phase","type":"string","doc":"starting or running"},{"name":"reason","type":"string"},{"name":"readyReplicas","type":"int"},{"name":"replicas","type":"int","doc":"desired replicas"},{"name":"failedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.pool.PoolWorkerReady': {"type":"record","name":"PoolWorkerReady","namespace":"flotilla.pool","doc":"A worker of the pool is ready: it joined the pool's consumer group and takes dispatches. Only then does it count as provisioned.","fields":[{"name":"agentType","type":"string"},{"name":"workerId","type":"string"},{"name":"requestId","type":["null","string"],"default":null,"doc":"the request that started it; null for a worker started to replace one that died"},{"name":"timeToReadyMs","type":"long","doc":"from its start to ready"},{"name":"readyReplicas","type":"int"},{"name":"replicas","type":"int","doc":"desired replicas"},{"name":"readyAt","type":"long","doc":"epoch milliseconds"}]},
+  'flotilla.review.ReviewRequested': {"type":"record","name":"ReviewRequested","namespace":"flotilla.review","doc":"Someone asks for a review of a pull request at one head commit: any producer on flotilla.review-requests, or the notification service for a verified inbound webhook. The orchestrator runs it as a review execution; the same repository, pull request and head commit asked twice runs once. Fields a producer may leave out are nullable so that the request still decodes and is rejected with a reason.","fields":[{"name":"repositoryId","type":"string","doc":"the code host's stable id of the repository (the record key)"},{"name":"repositoryName","type":"string","doc":"owner/name"},{"name":"pullRequestNumber","type":"int"},{"name":"headCommit","type":"string","doc":"the commit the review is of (SHA)"},{"name":"requestedBy","type":"string","doc":"who asked: the code host's user, or the producer"},{"name":"customerId","type":["null","string"],"default":null,"doc":"whose review it is; a request without one is rejected"},{"name":"title","type":["null","string"],"default":null},{"name":"url","type":["null","string"],"default":null,"doc":"the pull request's page"},{"name":"source","type":["null","string"],"default":null,"doc":"github:<delivery id>, webhook:<sender>:<message id>, or the producer's own name"},{"name":"requestedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.scaling.ScaleActionDenied': {"type":"record","name":"ScaleActionDenied","namespace":"flotilla.scaling","doc":"The optimizer denied the money for a scale-up: nothing was provisioned and the saga ends. An AlertRaised goes with it.","fields":[{"name":"sagaId","type":"string"},{"name":"agentType","type":"string"},{"name":"decisionId","type":"string"},{"name":"fromReplicas","type":"int"},{"name":"toReplicas","type":"int"},{"name":"budgetId","type":"string"},{"name":"reservationId","type":"string"},{"name":"amountMicros","type":"long","doc":"integer micro-units of the price sheet's currency: what was asked for"},{"name":"availableMicros","type":"long","doc":"integer micro-units of the price sheet's currency: what the budget has available"},{"name":"reason","type":"string"},{"name":"deniedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.scaling.ScaleBudgetReserved': {"type":"record","name":"ScaleBudgetReserved","namespace":"flotilla.scaling","doc":"The optimizer holds the money for the scale-up: provisioning begins.","fields":[{"name":"sagaId","type":"string"},{"name":"agentType","type":"string"},{"name":"budgetId","type":"string"},{"name":"reservationId","type":"string"},{"name":"amountMicros","type":"long","doc":"integer micro-units of the price sheet's currency"},{"name":"availableMicros","type":"long","doc":"integer micro-units of the price sheet's currency: what the budget has left after it"},{"name":"deadlineAt","type":"long","doc":"epoch milliseconds: when provisioning times out"},{"name":"reservedAt","type":"long","doc":"epoch milliseconds"}]},
   'flotilla.scaling.ScaleBudgetWaived': {"type":"record","name":"ScaleBudgetWaived","namespace":"flotilla.scaling","doc":"The pool has no budget and its policy does not require one: it scales up without a reservation.","fields":[{"name":"sagaId","type":"string"},{"name":"agentType","type":"string"},{"name":"budgetId","type":"string"},{"name":"reason","type":"string","doc":"the optimizer's denial"},{"name":"deadlineAt","type":"long","doc":"epoch milliseconds: when provisioning times out"},{"name":"waivedAt","type":"long","doc":"epoch milliseconds"}]},

@@ -1,9 +1,8 @@
-import { budgetIdOf, type CostRecorded } from '@flotilla/contracts';
+import { budgetIdOf, type CostRecorded, type PriceSheet } from '@flotilla/contracts';
 import { CommandBatcher, type CommandResult } from '@flotilla/event-store';
 import { Counter } from '@flotilla/observability';
 import type { Platform } from '@flotilla/service-kit';
 import { attemptCostDecider, attemptCostStreamId, type AttemptCostCommand, type AttemptCostEvent, type AttemptCostState, type AttemptEnded } from './domain/attempt-cost-ledger';
-import type { PriceSheet } from './domain/price-sheet';
 import type { CostLedgerRows } from './ports';
 import type { BudgetCommands } from '../budgets/budget-commands';
 import type { ExecutionCostCommands } from './execution-cost-commands';

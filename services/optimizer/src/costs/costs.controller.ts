@@ -5,7 +5,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { z } from 'zod';
 import { COST_QUERIES, EXECUTION_COST_ROWS, PRICE_SHEET, PROVISIONED_CAPACITY } from '../optimizer.constants';
 import { idleCost } from './domain/attempt-cost';
-import { pricesFor, type PriceSheet } from './domain/price-sheet';
+import { pricesFor, type PriceSheet } from '@flotilla/contracts';
 import { CUSTOMER_COST_SCHEMA, EXECUTION_COST_SCHEMA, POOL_COSTS_SCHEMA } from './costs.openapi';
 import type { CostLedgerRows, ExecutionCost, ExecutionCostRows, ProvisionedCapacity } from './ports';
 

@@ -1,6 +1,6 @@
 import { handleCommand } from '@flotilla/event-store';
 import { PollingLoop, type BackgroundWork, type Platform } from '@flotilla/service-kit';
-import { pricesFor, type PriceSheet } from '../costs/domain/price-sheet';
+import { pricesFor, type PriceSheet } from '@flotilla/contracts';
 import { overProvisioning, type OverProvisioningPolicy } from './domain/over-provisioning';
 import { scheduleRecommendations } from './domain/schedule-recommendations';
 import { recommendationDecider, recommendationIdOf, type RecommendationCommand, type RecommendationState } from './domain/recommendation';

@@ -1,10 +1,11 @@
 import type { Logger } from '@flotilla/observability';
-import { PollingLoop, type BackgroundWork } from '@flotilla/service-kit';
+import { AdvisoryLeadership, PollingLoop, type BackgroundWork } from '@flotilla/service-kit';
 import { v7 as uuidv7 } from 'uuid';
 import type { PoolForecasts } from '../forecasting/pool-forecasts';
 import type { PoolObservationsStore } from '../observations/pool-observations.store';
 import type { PoolReplicasView } from '../observations/pool-replicas.view';
 import type { GroupLag } from '../observations/ports';
+import type { WorkerPrices } from '../prices/worker-prices';
 import type { ScalingPools } from './scaling-pools';
 
 export interface ScalingLoopOptions {
@@ -13,11 +14,15 @@ export interface ScalingLoopOptions {
   readonly replicas: PoolReplicasView;
   readonly lag: GroupLag;
   readonly forecasts: PoolForecasts;
+  /** The optimizer's prices, which a saga started by a decision reserves at. */
+  readonly prices: WorkerPrices;
   /** Pools the scaler acts on; the others are evaluated in shadow (decisions recorded, nothing done). */
   readonly scaled: readonly string[];
   readonly staleAfterMs: number;
   readonly intervalMs: number;
   readonly logger: Logger;
+  /** One instance evaluates at a time (see the class comment). */
+  readonly leadership: AdvisoryLeadership;
   readonly now?: () => number;
 }
 
@@ -25,6 +30,11 @@ export interface ScalingLoopOptions {
  * Every interval (HPA's sync period), each pool with a policy is evaluated from what the scaler has
  * seen of it: its workers' reports, or, when none reports (scaled to zero), its group's lag read
  * directly; its size as the agent pool recorded it; and the forecast's advice.
+ *
+ * Only the instance holding the lead evaluates (a PostgreSQL advisory lock, as the orchestrator's
+ * admitter): two scalers evaluating the same pool would each move its stabilization history and
+ * record a decision for the same moment. Every instance still hears every metrics report (its group
+ * is a broadcast one), so one taking over the lead has the same observations and forecasts.
  */
 export class ScalingLoop implements BackgroundWork {
   private readonly loop: PollingLoop;
@@ -32,7 +42,16 @@ export class ScalingLoop implements BackgroundWork {
 
   constructor(private readonly options: ScalingLoopOptions) {
     this.now = options.now ?? Date.now;
-    this.loop = new PollingLoop('evaluating pools', () => this.round(), options.logger, options.intervalMs);
+    // A failed round gives the lead up, so that a healthier instance may take it.
+    this.loop = new PollingLoop(
+      'evaluating pools',
+      async () => {
+        if (await options.leadership.acquire()) await this.round();
+      },
+      options.logger,
+      options.intervalMs,
+      () => void options.leadership.release(),
+    );
   }
 
   start(): void {
@@ -41,12 +60,13 @@ export class ScalingLoop implements BackgroundWork {
 
   async stop(): Promise<void> {
     await this.loop.stop();
+    await this.options.leadership.release();
     await this.options.lag.close();
   }
 
   async round(): Promise<void> {
     const { pools, observations, replicas, forecasts } = this.options;
-    await replicas.loaded();
+    await Promise.all([replicas.loaded(), this.options.prices.loaded()]);
     for (const [agentType, state] of await pools.all()) {
       if (state.status !== 'Managed' || !state.policy) continue;
       const now = this.now();

@@ -1,7 +1,6 @@
-import type { CostRecorded } from '@flotilla/contracts';
+import { pricesFor, type CostRecorded, type PriceSheet } from '@flotilla/contracts';
 import { assertNever, type Decider, type DomainEvent } from '@flotilla/domain';
 import { attemptCost, reportedUnits, type MeasuredUsage } from './attempt-cost';
-import { pricesFor, type PriceSheet } from './price-sheet';
 
 /** How an attempt ended, as its TaskCompleted or TaskFailed says: what its cost is computed from. */
 export interface AttemptEnded {

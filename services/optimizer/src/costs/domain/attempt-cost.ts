@@ -1,5 +1,4 @@
-import type { CostBreakdown as PublishedBreakdown, ResourceUsage } from '@flotilla/contracts';
-import type { Prices } from './price-sheet';
+import type { CostBreakdown as PublishedBreakdown, Prices, ResourceUsage } from '@flotilla/contracts';
 
 /** What an attempt used, as the agent pool measured it (TaskCompleted and TaskFailed carry it). */
 export type MeasuredUsage = ResourceUsage;

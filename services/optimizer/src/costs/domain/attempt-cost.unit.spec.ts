@@ -1,5 +1,5 @@
 import { attemptCost, idleCost, reportedUnits } from './attempt-cost';
-import { DEFAULT_PRICE_SHEET, pricesFor, type PriceSheet } from './price-sheet';
+import { DEFAULT_PRICE_SHEET, pricesFor, type PriceSheet } from '@flotilla/contracts';
 
 const GiB = 1024 ** 3;
 const prices = DEFAULT_PRICE_SHEET.default; // 50,000 µ$/core-hour, 10,000 µ$/GB-hour; a slot requests 0.25 core and 0.25 GB

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { z } from 'zod';
-import type { PriceSheet, Prices } from '../domain/price-sheet';
+import type { PriceSheet, Prices } from '@flotilla/contracts';
 
 /** Money: a whole number of micro-units, never a float; at most a million dollars an hour per unit. */
 const micros = z.number().int('must be a whole number of micro-units').min(0, 'must not be negative').max(1_000_000_000_000);

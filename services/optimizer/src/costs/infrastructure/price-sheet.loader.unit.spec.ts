@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_PRICE_SHEET } from '../domain/price-sheet';
+import { DEFAULT_PRICE_SHEET } from '@flotilla/contracts';
 import { loadPriceSheet } from './price-sheet.loader';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'price-sheet-'));
