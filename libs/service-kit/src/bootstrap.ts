@@ -16,6 +16,8 @@ export interface ServiceDefinition {
   readonly transports?: readonly CustomTransportStrategy[];
   /** Last touches to the HTTP application before it listens (e.g. an OpenAPI document). */
   readonly configure?: (app: NestFastifyApplication) => void | Promise<void>;
+  /** Keep each request's body as received (`request.rawBody`), for routes that verify a signature over it. */
+  readonly rawBody?: boolean;
 }
 
 /**
@@ -40,6 +42,7 @@ export async function runService(telemetry: Telemetry, define: () => ServiceDefi
     const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter({ bodyLimit: 1_048_576, maxParamLength: 1_024 }), {
       logger: new NestPinoLogger(platform.logger),
       bufferLogs: false,
+      rawBody: definition.rawBody ?? false,
     });
     app.enableShutdownHooks();
     observeHttpLatency(app, platform);

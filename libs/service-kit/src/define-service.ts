@@ -65,6 +65,8 @@ export interface ServiceDeclaration<Shape extends z.ZodRawShape, Config = Platfo
   readonly background?: readonly symbol[];
   /** Transports beyond the declared consumers (the agent pool's dispatch consumer, whose topics come from its configuration). */
   readonly transports?: (context: ServiceContext<Config>, providers: ProviderLookup) => CustomTransportStrategy[];
+  /** Keep each request's body as received (`request.rawBody`): inbound webhooks verify a signature over the exact bytes. */
+  readonly rawBody?: boolean;
   /** Swagger/OpenAPI: served at /openapi.json and /docs. */
   readonly openApi: { readonly title: string; readonly description: string };
 }
@@ -167,6 +169,7 @@ export function defineService<Shape extends z.ZodRawShape>(telemetry: Telemetry,
     return {
       platform,
       module,
+      rawBody: declaration.rawBody,
       transports: [...consumerTransports, ...(declaration.transports?.(context, lookup) ?? [])],
       configure: (app: NestFastifyApplication) => {
         const document = SwaggerModule.createDocument(

@@ -12,7 +12,7 @@ const ROOT = path.resolve(__dirname, '../../..');
  * The services a test can start: each is `services/<name>/src/main.ts`. A new service (scaler,
  * optimizer, notification, …) is one more name here.
  */
-export const SERVICE_NAMES = ['orchestrator', 'agent-pool', 'projection', 'optimizer', 'scaler'] as const;
+export const SERVICE_NAMES = ['orchestrator', 'agent-pool', 'projection', 'optimizer', 'scaler', 'notification'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** One service running as a real process, as in production, so tests can SIGKILL and restart it. */
