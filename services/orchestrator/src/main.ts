@@ -9,6 +9,7 @@ import { ExecutionEventHandlers } from './execution/execution.handlers';
 import { ExecutionsController } from './execution/executions.controller';
 import { ADMITTER, TIMER_POLLER } from './orchestrator.constants';
 import { orchestratorProviders } from './orchestrator.providers';
+import { ReviewRequestHandlers } from './reviews/review-requests.handlers';
 
 void defineService(telemetry, {
   name: 'orchestrator',
@@ -30,8 +31,11 @@ void defineService(telemetry, {
     { name: 'admission', topics: [TOPICS.admissionCommands] },
     // Exhausted customer budgets that hold executions, from the optimizer.
     { name: 'budgets', topics: [TOPICS.budgets] },
+    // Review requests (any producer, the notification service's inbound webhooks), apart from the
+    // execution requests: a burst of pushes to pull requests never holds up submitted executions.
+    { name: 'review-requests', topics: [TOPICS.reviewRequests] },
   ],
-  controllers: [ExecutionEventHandlers, AdmissionEventHandlers, ExecutionsController, AdmissionController],
+  controllers: [ExecutionEventHandlers, AdmissionEventHandlers, ReviewRequestHandlers, ExecutionsController, AdmissionController],
   providers: orchestratorProviders,
   background: [TIMER_POLLER, ADMITTER],
   openApi: { title: 'Flotilla orchestrator', description: 'Submit and cancel executions; set the admission capacity (ops).' },

@@ -14,6 +14,10 @@ export function decide(command: ExecutionCommand, state: ExecutionState): Execut
   switch (command.type) {
     case 'RequestExecution':
       return requestExecution(command, state);
+    case 'RejectRequest':
+      return state.status === 'NotRequested'
+        ? [{ type: 'flotilla.execution.ExecutionRejected', data: { executionId: command.executionId, customerId: command.customerId, reasons: [...command.reasons], rejectedAt: command.now } }]
+        : [];
     case 'RecordTaskStarted':
       return ifRunning(state, (s) => recordTaskStarted(command, s));
     case 'RecordTaskCompleted':

@@ -53,6 +53,12 @@ export interface ExecutionTimer {
 // ---- commands ----
 export type ExecutionCommand =
   | { readonly type: 'RequestExecution'; readonly request: ExecutionRequested; readonly settings: ExecutionSettings; readonly now: number }
+  /**
+   * A request turned away before it became an ExecutionRequested (a review request that names no
+   * customer, say): recorded and published as an invalid request is, once; a later request for the
+   * same execution id changes nothing.
+   */
+  | { readonly type: 'RejectRequest'; readonly executionId: string; readonly customerId: string | null; readonly reasons: readonly string[]; readonly now: number }
   | { readonly type: 'RecordTaskStarted'; readonly taskId: string; readonly attempt: number; readonly workerId: string; readonly now: number }
   | { readonly type: 'RecordTaskCompleted'; readonly taskId: string; readonly attempt: number; readonly now: number }
   | {

@@ -108,6 +108,13 @@ describe('Execution decider: admission of the request', () => {
     );
   });
 
+  it('rejects a request turned away before it became one (RejectRequest) once, and never an execution already requested', () => {
+    const rejection: ExecutionCommand = { type: 'RejectRequest', executionId: 'e-1', customerId: null, reasons: ['headCommit must not be empty'], now: T0 + 5 };
+    spec.given().when(rejection).then([{ type: 'flotilla.execution.ExecutionRejected', data: { executionId: 'e-1', customerId: null, reasons: ['headCommit must not be empty'], rejectedAt: T0 + 5 } }]);
+    expect(given(...queued()).when(rejection)).toEqual([]);
+    expect(given(...requested()).when(rejection)).toEqual([]);
+  });
+
   it('ignores a repeated request for the same execution', () => {
     expect(given(...requested()).when({ type: 'RequestExecution', request: request(), settings, now: T0 + 5 })).toEqual([]);
   });
