@@ -63,6 +63,12 @@ export interface ServiceDeclaration<Shape extends z.ZodRawShape, Config = Platfo
   readonly providers?: (context: ServiceContext<Config>) => ServiceProviders | Promise<ServiceProviders>;
   /** DI tokens of BackgroundWork started once the consumers have joined, stopped before the platform. */
   readonly background?: readonly symbol[];
+  /**
+   * Background work that acts on nothing the consumers keep (it reads its own durable rows), started
+   * as soon as the application is up: a restarted service does not hold it back while its consumers
+   * wait out a dead predecessor's Kafka session.
+   */
+  readonly backgroundAtOnce?: readonly symbol[];
   /** Transports beyond the declared consumers (the agent pool's dispatch consumer, whose topics come from its configuration). */
   readonly transports?: (context: ServiceContext<Config>, providers: ProviderLookup) => CustomTransportStrategy[];
   /** Keep each request's body as received (`request.rawBody`): inbound webhooks verify a signature over the exact bytes. */
@@ -114,7 +120,7 @@ export function defineService<Shape extends z.ZodRawShape>(telemetry: Telemetry,
       .filter((consumer) => !consumer.broadcast)
       .map((consumer) => ({ groupId: platform.groupId(consumer.name), topics: consumer.topics.map((t) => platform.topic(typeof t === 'string' ? t : t.name)) }));
     class BackgroundLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
-      private started: BackgroundWork[] = [];
+      private readonly started: BackgroundWork[] = [];
       constructor(
         private readonly moduleRef: ModuleRef,
         @Inject(PLATFORM) private readonly kit: Platform,
@@ -123,6 +129,9 @@ export function defineService<Shape extends z.ZodRawShape>(telemetry: Telemetry,
       private stopping = false;
 
       onApplicationBootstrap(): void {
+        const atOnce = (declaration.backgroundAtOnce ?? []).map((token) => this.moduleRef.get<BackgroundWork>(token, { strict: false }));
+        this.started.push(...atOnce);
+        for (const work of atOnce) work.start();
         if (background.length === 0) return;
         // Not before the consumers have joined and caught up with what arrived before the start: work
         // that acts on the state consumers keep (a due heartbeat timer, a free slot) must not run while
@@ -131,8 +140,9 @@ export function defineService<Shape extends z.ZodRawShape>(telemetry: Telemetry,
           .then(() => waitUntilCaughtUp(this.kit.kafka, catchUpGroups, { logger: this.kit.logger }))
           .then(() => {
             if (this.stopping) return;
-            this.started = background.map((token) => this.moduleRef.get<BackgroundWork>(token, { strict: false }));
-            for (const work of this.started) work.start();
+            const later = background.map((token) => this.moduleRef.get<BackgroundWork>(token, { strict: false }));
+            this.started.push(...later);
+            for (const work of later) work.start();
           });
       }
 

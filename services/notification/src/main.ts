@@ -19,7 +19,8 @@ void defineService(telemetry, {
   consumers: [{ name: 'fan-out', topics: DELIVERED_TOPICS }],
   controllers: [FanOutHandlers, SubscriptionsController, DeliveriesController, InboundController],
   providers: notificationProviders,
-  background: [DELIVERY_WORKER],
+  // The worker sends from its own rows: it need not wait for the fan-out consumer to rejoin after a restart.
+  backgroundAtOnce: [DELIVERY_WORKER],
   // Inbound webhooks are verified against the exact bytes that were signed.
   rawBody: true,
   openApi: { title: 'Flotilla notification', description: 'Webhook subscriptions (Standard Webhooks: signed, retried, dead-lettered, replayable) and webhooks in (GitHub pull requests, signed senders). Deliveries are read from the projection.' },
