@@ -4,7 +4,7 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { DEVELOPMENT_JWT_SECRET, signToken } from '@flotilla/service-kit';
 import { EVENT_SCHEMAS, type ExecutionRequested, type TaskSpec } from '@flotilla/contracts';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 
 const task = (taskId: string, agentType: string, dependsOn: string[] = [], input: Record<string, string> = {}): TaskSpec => ({ taskId, agentType, dependsOn, input });
 
@@ -47,6 +47,7 @@ async function main() {
     if (!response.ok) throw new Error(`setting budget ${budgetId} answered ${response.status}: ${await response.text()}`);
   }
   console.log(`budgets set: ${CUSTOMERS.map((c) => `customer:${c}`).join(', ')}, pool:code_gen (GET http://127.0.0.1:3003/v1/budgets)`);
+  await subscribeReceiver(opsToken);
 
   const requests: ExecutionRequested[] = [];
   for (let i = 0; i < 24; i++) {
@@ -108,6 +109,56 @@ async function main() {
   for (const b of budgets.items) console.log(`  budget ${b.budgetId.padEnd(18)} ${usd(b.spentMicros)} of ${usd(b.amountMicros)} (${b.percentUsed} %)${b.crossed.length ? `, crossed ${b.crossed.join('/')} %` : ''}`);
 
   await scalingStory(opsToken, kafka, registry, id);
+  await pullRequestStory();
+}
+
+const RECEIVER = 'http://127.0.0.1:3099';
+
+/**
+ * Webhooks out: acme subscribes (with its own token) to its review executions, ops to warnings,
+ * critical alerts and scale sagas; each secret goes to the demo's receiver, which verifies every
+ * delivery with it.
+ */
+async function subscribeReceiver(opsToken: string) {
+  const acmeToken = await signToken({ role: 'customer', customerId: 'acme', sub: 'acme-demo' }, { secret: process.env.AUTH_JWT_SECRET ?? DEVELOPMENT_JWT_SECRET });
+  const subscriptions: [string, string, Record<string, unknown>][] = [
+    [acmeToken, '/acme-reviews', { description: "acme's review executions", filter: { eventTypes: ['flotilla.execution.*'], executionKinds: ['review'] } }],
+    [opsToken, '/ops', { description: 'warnings, critical alerts and scale actions of every customer', customerId: null, filter: { eventTypes: ['flotilla.alert.AlertRaised', 'flotilla.scaling.ScaleSagaCompleted', 'flotilla.scaling.ScaleActionDenied'], severities: ['warning', 'critical'] } }],
+  ];
+  for (const [token, path, body] of subscriptions) {
+    const created = await fetch('http://127.0.0.1:3005/v1/subscriptions', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ url: `${RECEIVER}${path}`, ...body }) });
+    if (!created.ok) throw new Error(`subscribing ${path} answered ${created.status}: ${await created.text()}`);
+    const { secret } = (await created.json()) as { secret: string };
+    await fetch(`${RECEIVER}/_secrets`, { method: 'POST', body: JSON.stringify({ path, secret }) });
+  }
+  console.log(`webhooks: ${RECEIVER}/acme-reviews (acme's reviews) and ${RECEIVER}/ops (alerts, scale sagas) subscribed; deliveries listed at ${RECEIVER}/`);
+}
+
+/** Webhooks in: GitHub says a pull request of acme/storefront was opened; a review execution runs, and acme's endpoint hears of it. */
+async function pullRequestStory() {
+  const head = randomUUID().replace(/-/g, '').padEnd(40, '0');
+  const body = JSON.stringify({
+    action: 'opened',
+    number: 12,
+    repository: { id: 424242, full_name: 'acme/storefront' },
+    pull_request: { number: 12, title: 'Add the wish list', html_url: 'https://github.com/acme/storefront/pull/12', head: { sha: head } },
+    sender: { login: 'octocat' },
+  });
+  const signature = `sha256=${createHmac('sha256', 'flotilla-demo-github-secret').update(body).digest('hex')}`;
+  const response = await fetch('http://127.0.0.1:3005/v1/inbound/github', { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'pull_request', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signature }, body });
+  console.log(`github: pull request acme/storefront#12 opened → ${response.status} ${await response.text()}`);
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const { deliveries } = (await (await fetch(`${RECEIVER}/`)).json()) as { deliveries: { path: string; type: string; summary: string; verified: boolean }[] };
+    const executionId = /executionId=(\S+)/.exec(deliveries.find((d) => d.path === '/acme-reviews' && d.summary.includes(`head=${head}`))?.summary ?? '')?.[1];
+    const done = executionId && deliveries.find((d) => d.type === 'flotilla.execution.ExecutionCompleted' && d.summary.includes(`executionId=${executionId}`));
+    if (done) {
+      console.log(`  its review ran; acme's endpoint got ${deliveries.filter((d) => d.path === '/acme-reviews').length} verified deliveries (GET ${RECEIVER}/)`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  console.log(`  no completed review reached ${RECEIVER}/acme-reviews within a minute: see the notification service's log`);
 }
 
 /**

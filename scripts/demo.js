@@ -22,7 +22,18 @@ const SERVICES = [
   },
   { name: 'optimizer', port: 3003 },
   { name: 'scaler', port: 3004, env: { SCALED_AGENT_TYPES: 'code_gen', SCALER_INTERVAL_MS: '5000' } },
+  // Webhooks to the demo's receiver on this host (plain http to loopback: allowed for the demo only), and
+  // GitHub pull-request webhooks of acme/storefront signed with the demo's secret.
+  {
+    name: 'notification',
+    port: 3005,
+    env: { WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOW_PRIVATE: 'true', GITHUB_WEBHOOK_SECRET: 'flotilla-demo-github-secret', GITHUB_REPOSITORIES: JSON.stringify({ 'acme/storefront': 'acme' }) },
+  },
+  // A customer's webhook endpoint: verifies and lists what it receives (GET /).
+  { name: 'receiver', port: 3099, entry: 'scripts/demo-receiver.ts' },
 ];
+// The orchestrator first: it applies the topic catalogue and registers the schemas the others share.
+const START_ORDER = ['orchestrator', 'projection', 'agent-pool', 'optimizer', 'scaler', 'notification', 'receiver'];
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
@@ -89,17 +100,16 @@ async function up() {
   fs.mkdirSync(demoDir, { recursive: true });
 
   console.log('== starting the services');
-  // The orchestrator first: it applies the topic catalogue and registers the schemas the others share.
-  for (const service of [SERVICES[1], SERVICES[0], SERVICES[2], SERVICES[3], SERVICES[4]]) {
+  for (const service of START_ORDER.map((name) => SERVICES.find((s) => s.name === name))) {
     const file = pidFile(service.name);
     if (fs.existsSync(file) && alive(Number(fs.readFileSync(file, 'utf8')))) {
       console.log(`${service.name} already running`);
       continue;
     }
     const log = fs.openSync(path.join(demoDir, `${service.name}.log`), 'a');
-    const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, '-r', '@swc-node/register', `services/${service.name}/src/main.ts`], {
+    const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, '-r', '@swc-node/register', service.entry ?? `services/${service.name}/src/main.ts`], {
       cwd: root,
-      env: { ...env, HTTP_PORT: String(service.port), ...(service.env ?? {}) },
+      env: { ...env, HTTP_PORT: String(service.port), RECEIVER_PORT: String(service.port), ...(service.env ?? {}) },
       stdio: ['ignore', log, log],
       detached: true,
     });
@@ -119,7 +129,7 @@ Where to look
   Dashboard       http://127.0.0.1:3000/dashboard#token=${opsToken}
                   (overview, executions with filters and search, each execution's tasks, cost and trace, customers, alerts,
                   costs: spend per pool over time, budget bars with thresholds, top recommendations: #/costs)
-  API docs        http://127.0.0.1:300{0,1,2,3,4}/docs   (Swagger UI; /openapi.json)
+  API docs        http://127.0.0.1:300{0,1,2,3,4,5}/docs   (Swagger UI; /openapi.json)
   Query API       TOKEN=$(npm run -s token -- ops)   (or: npm run -s token -- customer acme)
                   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:3000/v1/overview
                   .../v1/customers  .../v1/executions?status=failed  .../v1/executions/<id>  .../v1/alerts  .../v1/sla-violations
@@ -133,10 +143,15 @@ Where to look
                   http://127.0.0.1:3000/v1/scaling/pools  .../v1/scaling/decisions  .../v1/scaling/sagas   (read models)
                   dashboard #/scaling: replicas against backlog and arrival rate, sagas in flight, decisions and why
                   the code_gen pool's workers are node processes of their own (pstree -p $(cat ${demoDir}/agent-pool.pid))
+  Webhooks        http://127.0.0.1:3099/   (the demo's receiver: each delivery, verified with the standardwebhooks package)
+                  http://127.0.0.1:3005/v1/subscriptions (POST/GET/PATCH/DELETE; rotate-secret)   .../v1/deliveries/<id>/replay
+                  http://127.0.0.1:3000/v1/notifications/deliveries  .../v1/notifications/subscriptions   dashboard #/notifications
+                  GitHub webhooks in: POST http://127.0.0.1:3005/v1/inbound/github (X-Hub-Signature-256, secret flotilla-demo-github-secret,
+                  repository acme/storefront → customer acme); signed senders: POST .../v1/inbound/webhooks/<sender> (INBOUND_SENDERS)
   Jaeger API      ${env.JAEGER_QUERY_URL}/api/traces?service=orchestrator&limit=5
                   ${env.JAEGER_QUERY_URL}/api/traces/<trace id>   (this Jaeger build has the query API, not the web UI)
-  Metrics         http://127.0.0.1:3001/metrics  (orchestrator; 3002 agent-pool, 3000 projection, 3003 optimizer, 3004 scaler)
-  Health          http://127.0.0.1:300{0,1,2,3,4}/health and /ready
+  Metrics         http://127.0.0.1:3001/metrics  (orchestrator; 3002 agent-pool, 3000 projection, 3003 optimizer, 3004 scaler, 3005 notification)
+  Health          http://127.0.0.1:300{0,1,2,3,4,5}/health and /ready
   Logs            ${demoDir}/<service>.log (JSON, with trace ids)
   Stack           npm run stack:status
   Stop            npm run demo:down   (add -- --stack to stop Kafka, PostgreSQL, ... too)
