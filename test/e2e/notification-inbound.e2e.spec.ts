@@ -1,5 +1,5 @@
 import type { ExecutionAccepted } from '@flotilla/contracts';
-import { startFlotilla, waitFor, type Flotilla } from '@flotilla/testing';
+import { stack, startFlotilla, waitFor, type Flotilla } from '@flotilla/testing';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { EventDriver, type TopicTail } from './support/event-driver';
@@ -70,6 +70,16 @@ describe('notification: verified webhooks in start executions', () => {
     expect(review.customerId).toBe('acme');
     expect(review.tasks.every((t) => t.input.repository_id === String(repositoryId) && t.input.pull_request_number === '7' && t.input.requested_by === 'octocat')).toBe(true);
     await waitFor('the review to complete', () => executions.of<{ executionId: string }>('flotilla.execution.ExecutionCompleted').some((c) => c.executionId === review.executionId), { timeoutMs: 60_000 });
+
+    // One trace from the webhook's request to the agents' work: the notification service, the orchestrator, the agent pool.
+    type JaegerTrace = { traceID: string; processes: Record<string, { serviceName: string }> };
+    const services = await waitFor('the review\'s trace across the three services', async () => {
+      const tags = encodeURIComponent(JSON.stringify({ 'flotilla.correlation_id': review.executionId }));
+      const found = (await (await fetch(`${stack.jaegerUrl}/api/traces?service=agent-pool&tags=${tags}&limit=5&lookback=1h`)).json()) as { data: JaegerTrace[] };
+      const names = new Set((found.data ?? []).flatMap((t) => Object.values(t.processes).map((p) => p.serviceName)));
+      return ['notification', 'orchestrator', 'agent-pool'].every((n) => names.has(n)) ? names : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 1_000 });
+    expect([...services]).toEqual(expect.arrayContaining(['notification', 'orchestrator', 'agent-pool']));
   });
 
   it('answers a forged webhook 401 and starts nothing', async () => {

@@ -5,7 +5,7 @@ import { DeliveriesController } from './deliveries/deliveries.controller';
 import { FanOutHandlers } from './deliveries/fan-out.handlers';
 import { InboundController } from './inbound/inbound.controller';
 import { notificationConfig } from './notification.config';
-import { DELIVERY_WORKER } from './notification.constants';
+import { DELIVERY_JANITOR, DELIVERY_WORKER } from './notification.constants';
 import { notificationProviders } from './notification.providers';
 import { DELIVERED_TOPICS } from './notification.topics';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
@@ -20,7 +20,7 @@ void defineService(telemetry, {
   controllers: [FanOutHandlers, SubscriptionsController, DeliveriesController, InboundController],
   providers: notificationProviders,
   // The worker sends from its own rows: it need not wait for the fan-out consumer to rejoin after a restart.
-  backgroundAtOnce: [DELIVERY_WORKER],
+  backgroundAtOnce: [DELIVERY_WORKER, DELIVERY_JANITOR],
   // Inbound webhooks are verified against the exact bytes that were signed.
   rawBody: true,
   openApi: { title: 'Flotilla notification', description: 'Webhook subscriptions (Standard Webhooks: signed, retried, dead-lettered, replayable) and webhooks in (GitHub pull requests, signed senders). Deliveries are read from the projection.' },

@@ -69,7 +69,11 @@ export const notificationConfig = {
   DELIVERY_CONCURRENCY_PER_SUBSCRIPTION: z.coerce.number().int().min(1).max(1_024).default(8),
   /** How often the worker looks for due deliveries when nothing woke it. */
   DELIVERY_POLL_MS: z.coerce.number().int().min(10).default(250),
-  /** The secret GitHub signs its webhooks with (X-Hub-Signature-256); unset: the GitHub route answers 503. */
+  /** Finished deliveries (and remembered execution kinds, inbound delivery ids) are deleted after this long. */
+  DELIVERY_RETENTION_MS: z.coerce.number().int().min(60_000).default(30 * 24 * 3_600_000),
+  /** How often they are looked for. */
+  DELIVERY_PRUNE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
+  /** The secret GitHub signs its webhooks with (X-Hub-Signature-256); unset: the GitHub route answers 404. */
   GITHUB_WEBHOOK_SECRET: z.string().min(1).optional(),
   /** Repositories whose pull requests are reviewed, and for which customer: `{"<owner/name or repository id>": "<customerId>"}`. */
   GITHUB_REPOSITORIES: json(z.record(z.string().min(1)), '{}'),

@@ -3,3 +3,4 @@ export const DELIVERIES = Symbol('DELIVERIES');
 export const DELIVERY_WORKER = Symbol('DELIVERY_WORKER');
 export const NOTIFICATION_SETTINGS = Symbol('NOTIFICATION_SETTINGS');
 export const INBOUND_REQUESTS = Symbol('INBOUND_REQUESTS');
+export const DELIVERY_JANITOR = Symbol('DELIVERY_JANITOR');

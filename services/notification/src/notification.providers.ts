@@ -1,12 +1,13 @@
 import type { ServiceContext } from '@flotilla/service-kit';
 import type { Provider } from '@nestjs/common';
 import { Deliveries } from './deliveries/deliveries';
+import { DeliveryJanitor } from './deliveries/delivery-janitor';
 import { DeliveryWorker } from './deliveries/delivery-worker';
 import { PostgresDeliveryRows, PostgresExecutionKinds } from './deliveries/infrastructure/delivery-rows';
 import { WebhookSender } from './deliveries/infrastructure/webhook-sender';
 import { InboundRequests } from './inbound/inbound-requests';
 import type { NotificationConfig } from './notification.config';
-import { DELIVERIES, DELIVERY_WORKER, INBOUND_REQUESTS, NOTIFICATION_SETTINGS, SUBSCRIPTION_COMMANDS } from './notification.constants';
+import { DELIVERIES, DELIVERY_JANITOR, DELIVERY_WORKER, INBOUND_REQUESTS, NOTIFICATION_SETTINGS, SUBSCRIPTION_COMMANDS } from './notification.constants';
 import { PostgresSubscriptionRows } from './subscriptions/infrastructure/subscription-rows';
 import { SubscriptionCommands } from './subscriptions/subscription-commands';
 
@@ -35,11 +36,13 @@ export function notificationProviders({ platform, config }: ServiceContext<Notif
     inbound: { githubSecret: config.GITHUB_WEBHOOK_SECRET ?? null, githubRepositories: config.GITHUB_REPOSITORIES, senders: config.INBOUND_SENDERS, logger: platform.logger },
   };
   const delivering = worker;
+  const janitor = new DeliveryJanitor(platform, deliveries, config.DELIVERY_RETENTION_MS, config.DELIVERY_PRUNE_INTERVAL_MS);
   // Factories, not useValue: Nest would otherwise walk these objects to compute the module's token.
   return [
     { provide: SUBSCRIPTION_COMMANDS, useFactory: () => subscriptions },
     { provide: DELIVERIES, useFactory: () => deliveries },
     { provide: DELIVERY_WORKER, useFactory: () => delivering },
+    { provide: DELIVERY_JANITOR, useFactory: () => janitor },
     { provide: INBOUND_REQUESTS, useFactory: () => new InboundRequests(platform) },
     { provide: NOTIFICATION_SETTINGS, useFactory: () => settings },
   ];

@@ -46,9 +46,11 @@ export class Deliveries {
       const facts = filterable(event, kind);
       const now = Date.now();
       const body = webhookBody(event);
+      // The delivery joins the event's trace (the consumer's span, a child of the producer's): its attempts show there.
+      const traceparent = currentTraceContext().traceparent ?? envelope.traceparent;
       const news: NewDelivery[] = candidates
         .filter((s) => matchesFilter(s.filter, facts))
-        .map((s) => ({ deliveryId: deliveryIdFor(event.eventId, s.subscriptionId), subscriptionId: s.subscriptionId, customerId: s.customerId, eventId: event.eventId, eventType: event.type, body, now }));
+        .map((s) => ({ deliveryId: deliveryIdFor(event.eventId, s.subscriptionId), subscriptionId: s.subscriptionId, customerId: s.customerId, eventId: event.eventId, eventType: event.type, body, traceparent, now }));
       const inserted = await this.rows.schedule(tx, news);
       await this.enqueue(
         tx,
@@ -92,6 +94,16 @@ export class Deliveries {
     this.platform.relay.notifyCommitted();
     this.onScheduled();
     return replayed;
+  }
+
+  /** Deletes what finished more than `retentionMs` ago, in batches; how many rows went. */
+  async prune(retentionMs: number, now = Date.now()): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = await this.rows.prune(now - retentionMs, 1_000);
+      total += deleted;
+      if (deleted < 1_000) return total;
+    }
   }
 
   /** Queues events for their topics in the caller's transaction, each as its aggregate's (the delivery's) at `version`. */

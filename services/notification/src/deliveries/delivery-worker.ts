@@ -1,4 +1,5 @@
 import { assertNever } from '@flotilla/domain';
+import { contextFromTraceparent, inSpan, SpanKind } from '@flotilla/observability';
 import { PollingLoop, type BackgroundWork, type Platform } from '@flotilla/service-kit';
 import { canSend, onFailure, onSuccess, type EndpointHealth, type EndpointHealthSettings } from '../endpoints/domain/endpoint-health';
 import { endpointUrlProblems, type UrlSettings } from '../endpoints/domain/address-policy';
@@ -83,7 +84,10 @@ export class DeliveryWorker implements BackgroundWork {
         continue;
       }
       this.perSubscription.set(delivery.subscriptionId, count + 1);
-      const work = this.deliver(delivery, rows.get(delivery.subscriptionId)?.state ?? { status: 'None' })
+      const attributes = { 'flotilla.delivery_id': delivery.deliveryId, 'flotilla.subscription_id': delivery.subscriptionId, 'flotilla.event_type': delivery.eventType, 'flotilla.attempt': delivery.attempts + 1 };
+      const work = inSpan('webhook.deliver', { kind: SpanKind.CLIENT, attributes, parent: contextFromTraceparent(delivery.traceparent, null) }, () =>
+        this.deliver(delivery, rows.get(delivery.subscriptionId)?.state ?? { status: 'None' }),
+      )
         .catch((error: unknown) => this.platform.logger.error({ err: error, deliveryId: delivery.deliveryId }, 'a delivery could not be recorded; its lease will run out and it is sent again'))
         .finally(() => {
           this.inFlight.delete(work);

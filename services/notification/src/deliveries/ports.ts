@@ -5,6 +5,8 @@ import type { AttemptResult, Delivery } from './domain/delivery';
 export interface LeasedDelivery extends Delivery {
   readonly body: string;
   readonly leaseId: string;
+  /** The delivered event's trace: the attempts join it. */
+  readonly traceparent: string | null;
 }
 
 export interface NewDelivery {
@@ -14,6 +16,7 @@ export interface NewDelivery {
   readonly eventId: string;
   readonly eventType: string;
   readonly body: string;
+  readonly traceparent: string | null;
   readonly now: number;
 }
 
@@ -46,6 +49,8 @@ export interface DeliveryRows {
   lockPendingOf(tx: Transaction, subscriptionId: string): Promise<Delivery[]>;
   /** The earliest time a pending delivery is due, or null. */
   nextDueAt(): Promise<number | null>;
+  /** Deletes what finished before `before` (deliveries, remembered execution kinds, inbound ids), at most `limit` rows of each; how many went. */
+  prune(before: number, limit: number): Promise<number>;
 }
 
 /** Each execution's kind, heard from ExecutionAccepted, for filters on execution kinds. */

@@ -29,9 +29,9 @@ export class PostgresDeliveryRows implements DeliveryRows {
   async schedule(tx: Transaction, deliveries: readonly NewDelivery[]): Promise<NewDelivery[]> {
     if (deliveries.length === 0) return [];
     const { rows } = await tx.query(
-      `INSERT INTO ${this.schema}.deliveries (delivery_id, subscription_id, customer_id, event_id, event_type, body, status, next_attempt_at, created_at)
-       SELECT d.delivery_id, d.subscription_id, d.customer_id, d.event_id, d.event_type, d.body, 'pending', d.now, d.now
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[]) AS d(delivery_id, subscription_id, customer_id, event_id, event_type, body, now)
+      `INSERT INTO ${this.schema}.deliveries (delivery_id, subscription_id, customer_id, event_id, event_type, body, traceparent, status, next_attempt_at, created_at)
+       SELECT d.delivery_id, d.subscription_id, d.customer_id, d.event_id, d.event_type, d.body, d.traceparent, 'pending', d.now, d.now
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[]) AS d(delivery_id, subscription_id, customer_id, event_id, event_type, body, now, traceparent)
        ON CONFLICT DO NOTHING
        RETURNING delivery_id`,
       [
@@ -42,6 +42,7 @@ export class PostgresDeliveryRows implements DeliveryRows {
         deliveries.map((d) => d.eventType),
         deliveries.map((d) => d.body),
         deliveries.map((d) => d.now),
+        deliveries.map((d) => d.traceparent),
       ],
     );
     const inserted = new Set(rows.map((r) => r.delivery_id as string));
@@ -56,10 +57,10 @@ export class PostgresDeliveryRows implements DeliveryRows {
           SELECT delivery_id FROM ${this.schema}.deliveries
            WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) AND NOT (subscription_id = ANY($5))
            ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-        RETURNING ${COLUMNS}, body`,
+        RETURNING ${COLUMNS}, body, traceparent`,
       [now, limit, leaseId, leaseMs, skipSubscriptions],
     );
-    return rows.map((r) => ({ ...deliveryOf(r), body: r.body as string, leaseId }));
+    return rows.map((r) => ({ ...deliveryOf(r), body: r.body as string, traceparent: (r.traceparent as string | null) ?? null, leaseId }));
   }
 
   async lockLeased(tx: Transaction, deliveryId: string, leaseId: string): Promise<Delivery | null> {
@@ -89,6 +90,15 @@ export class PostgresDeliveryRows implements DeliveryRows {
   async lockPendingOf(tx: Transaction, subscriptionId: string): Promise<Delivery[]> {
     const { rows } = await tx.query(`SELECT ${COLUMNS} FROM ${this.schema}.deliveries WHERE subscription_id = $1 AND status = 'pending' FOR UPDATE`, [subscriptionId]);
     return rows.map(deliveryOf);
+  }
+
+  async prune(before: number, limit: number): Promise<number> {
+    const deleted = await Promise.all([
+      this.pool.query(`DELETE FROM ${this.schema}.deliveries WHERE delivery_id IN (SELECT delivery_id FROM ${this.schema}.deliveries WHERE status <> 'pending' AND finished_at < $1 ORDER BY finished_at LIMIT $2)`, [before, limit]),
+      this.pool.query(`DELETE FROM ${this.schema}.execution_kinds WHERE execution_id IN (SELECT execution_id FROM ${this.schema}.execution_kinds WHERE accepted_at < $1 ORDER BY accepted_at LIMIT $2)`, [before, limit]),
+      this.pool.query(`DELETE FROM ${this.schema}.inbound_requests WHERE (source, request_id) IN (SELECT source, request_id FROM ${this.schema}.inbound_requests WHERE received_at < $1 ORDER BY received_at LIMIT $2)`, [before, limit]),
+    ]);
+    return deleted.reduce((sum, r) => sum + (r.rowCount ?? 0), 0);
   }
 
   async nextDueAt(): Promise<number | null> {
