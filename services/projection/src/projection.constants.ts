@@ -9,3 +9,5 @@ export const REBUILD_SERVICE = Symbol('REBUILD_SERVICE');
 export const COST_QUERIES = Symbol('COST_QUERIES');
 /** `ScalingQueries` (scaling/domain/scaling-views.ts), implemented over PostgreSQL. */
 export const SCALING_QUERIES = Symbol('SCALING_QUERIES');
+/** `NotificationQueries` (notifications/domain/notification-views.ts), implemented over PostgreSQL. */
+export const NOTIFICATION_QUERIES = Symbol('NOTIFICATION_QUERIES');

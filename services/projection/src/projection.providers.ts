@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { PostgresCostQueries } from './costs/infrastructure/cost.queries';
 import { ChangeFeed } from './live-stream/change-feed';
-import { COST_QUERIES, LIVE_PROJECTOR, READ_MODEL_CHANGES, READ_MODEL_QUERIES, REBUILD_SERVICE, SCALING_QUERIES } from './projection.constants';
+import { PostgresNotificationQueries } from './notifications/infrastructure/notification.queries';
+import { COST_QUERIES, LIVE_PROJECTOR, NOTIFICATION_QUERIES, READ_MODEL_CHANGES, READ_MODEL_QUERIES, REBUILD_SERVICE, SCALING_QUERIES } from './projection.constants';
 import type { ProjectionConfig } from './projection.config';
 import { CachedReadModelQueries } from './read-models/infrastructure/cached-queries';
 import { Projector } from './read-models/infrastructure/projector';
@@ -33,6 +34,7 @@ export const READ_MODEL_TOPICS = [
   TOPICS.scaling,
   TOPICS.poolEvents,
   TOPICS.poolMetrics,
+  TOPICS.notifications,
 ];
 
 export const MIGRATIONS_DIR = path.resolve(__dirname, '../migrations');
@@ -48,6 +50,7 @@ export function projectionProviders({ platform, config }: ServiceContext<Project
   const queries = config.READ_CACHE_TTL_MS > 0 ? new CachedReadModelQueries(database, redis, `${prefix}:projection`, feed, config.READ_CACHE_TTL_MS) : database;
   const costs = new PostgresCostQueries(platform.pool, platform.store.schema);
   const scaling = new PostgresScalingQueries(platform.pool, platform.store.schema);
+  const notifications = new PostgresNotificationQueries(platform.pool, platform.store.schema);
   const live = new Projector(platform.pool, platform.store.schema, feed);
   const topics = READ_MODEL_TOPICS.map((t) => platform.topic(t.name));
   const generations = new PostgresGenerations(platform.pool, MIGRATIONS_DIR);
@@ -61,6 +64,7 @@ export function projectionProviders({ platform, config }: ServiceContext<Project
       { provide: READ_MODEL_QUERIES, useFactory: () => queries },
       { provide: COST_QUERIES, useFactory: () => costs },
       { provide: SCALING_QUERIES, useFactory: () => scaling },
+      { provide: NOTIFICATION_QUERIES, useFactory: () => notifications },
       { provide: READ_MODEL_CHANGES, useFactory: () => feed },
       { provide: RATE_LIMITER, useFactory: () => limiter },
       { provide: EXECUTION_TRACES, useFactory: () => traces },

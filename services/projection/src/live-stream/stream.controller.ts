@@ -7,7 +7,7 @@ import { ChangeCoalescer, visible, type StreamFilter } from './domain/change-coa
 import type { ReadModelChange, ReadModelChanges } from '../read-models/domain/read-models';
 import { READ_MODEL_CHANGES } from '../projection.constants';
 
-const KINDS: readonly ReadModelChange['kind'][] = ['execution', 'customer', 'overview', 'alert', 'sla_violation', 'cost', 'budget', 'recommendation', 'scaling'];
+const KINDS: readonly ReadModelChange['kind'][] = ['execution', 'customer', 'overview', 'alert', 'sla_violation', 'cost', 'budget', 'recommendation', 'scaling', 'notification'];
 /** At most this many messages a second per stream, however many events arrive. */
 const SEND_EVERY_MS = 250;
 const HEARTBEAT_EVERY_MS = 15_000;

@@ -22,6 +22,7 @@ import type {
 import type { Transaction } from '@flotilla/event-store';
 import type { ConsumedEvent, EventEnvelope } from '@flotilla/messaging';
 import type { ExecutionViewStatus, TaskView } from './domain/execution-view';
+import type { NotificationEvent } from '../notifications/domain/notification-events';
 import type { SagaEvent } from '../scaling/domain/saga-view';
 import type { DecisionOutcome, ReplicaEventKind } from '../scaling/domain/scaling-views';
 
@@ -118,6 +119,11 @@ export interface ScalingWriter {
   metricsReported(tx: Transaction, e: PoolMetricsReported): Promise<void>;
 }
 
+/** Writes to the notification read models: subscriptions, deliveries and their attempts, each event folded into its rows. */
+export interface NotificationsWriter {
+  event(tx: Transaction, event: NotificationEvent): Promise<void>;
+}
+
 /** The writers of one generation of the read models (the live tables, or a rebuild's). */
 export interface GenerationTables {
   readonly schema: string;
@@ -125,6 +131,7 @@ export interface GenerationTables {
   readonly readSide: ReadSideWriter;
   readonly costs: CostsWriter;
   readonly scaling: ScalingWriter;
+  readonly notifications: NotificationsWriter;
 }
 
 /**
@@ -152,6 +159,11 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** A scale saga's event: folded into its saga's row (scaling/domain/saga-view.ts). */
 function sagaEvent<T extends SagaEvent['type']>(type: T): (e: EventPayloads[T]) => ReadModelChangeOf {
   return (e) => (c, t) => t.scaling.saga(c, { type, data: e } as SagaEvent);
+}
+
+/** A notification event: folded into its subscription's row and, for a delivery's, the delivery's (notifications/domain). */
+function notificationEvent<T extends NotificationEvent['type']>(type: T): (e: EventPayloads[T]) => ReadModelChangeOf {
+  return (e) => (c, t) => t.notifications.event(c, { type, data: e } as NotificationEvent);
 }
 
 /**
@@ -258,6 +270,15 @@ export const READ_MODEL_EVENTS: Projections = {
   'flotilla.pool.PoolReplicasReached': (e, env) => (c, t) =>
     t.scaling.replicas(c, { eventId: env.eventId, agentType: e.agentType, at: e.reachedAt, event: 'reached', desiredReplicas: e.replicas, readyReplicas: e.replicas, workerId: null, requestId: e.requestId, detail: null }),
   'flotilla.pool.PoolMetricsReported': (e) => (c, t) => t.scaling.metricsReported(c, e),
+  'flotilla.notification.SubscriptionCreated': notificationEvent('flotilla.notification.SubscriptionCreated'),
+  'flotilla.notification.SubscriptionUpdated': notificationEvent('flotilla.notification.SubscriptionUpdated'),
+  'flotilla.notification.SubscriptionDeleted': notificationEvent('flotilla.notification.SubscriptionDeleted'),
+  'flotilla.notification.SubscriptionSecretRotated': notificationEvent('flotilla.notification.SubscriptionSecretRotated'),
+  'flotilla.notification.SubscriptionHealthChanged': notificationEvent('flotilla.notification.SubscriptionHealthChanged'),
+  'flotilla.notification.WebhookDeliveryScheduled': notificationEvent('flotilla.notification.WebhookDeliveryScheduled'),
+  'flotilla.notification.WebhookAttemptRecorded': notificationEvent('flotilla.notification.WebhookAttemptRecorded'),
+  'flotilla.notification.WebhookDeliveryDeadLettered': notificationEvent('flotilla.notification.WebhookDeliveryDeadLettered'),
+  'flotilla.notification.WebhookDeliveryReplayed': notificationEvent('flotilla.notification.WebhookDeliveryReplayed'),
   'flotilla.alert.AlertRaised': (e) => (c, t) => t.readSide.alert(c, e),
   'flotilla.admission.CustomerCircuitOpened': (e) => (c, t) => t.readSide.circuit(c, e.customerId, 'open', e.openedAt),
   'flotilla.admission.CustomerCircuitHalfOpened': (e) => (c, t) => t.readSide.circuit(c, e.customerId, 'half_open', e.halfOpenedAt),

@@ -101,8 +101,11 @@ export interface ReadModelQueries {
 
 /** What changed in the read models; emitted after the change committed. */
 export interface ReadModelChange {
-  readonly kind: 'execution' | 'customer' | 'overview' | 'alert' | 'sla_violation' | 'cost' | 'budget' | 'recommendation' | 'scaling';
-  /** Execution id (also of a cost), customer id, alert id, budget id, recommendation id, the pool (agent type) for scaling; 'system' for the overview. */
+  readonly kind: 'execution' | 'customer' | 'overview' | 'alert' | 'sla_violation' | 'cost' | 'budget' | 'recommendation' | 'scaling' | 'notification';
+  /**
+   * Execution id (also of a cost), customer id, alert id, budget id, recommendation id, the pool (agent type) for scaling, the
+   * subscription for notification (its own row or one of its deliveries); 'system' for the overview.
+   */
   readonly id: string;
   /** Whose data it is (null for system-wide changes), for tenant filtering. */
   readonly customerId: string | null;

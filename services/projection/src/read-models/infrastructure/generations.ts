@@ -14,6 +14,7 @@ export const GENERATION_TABLES = [
   'projection_checkpoints', 'projection_inbox', 'executions', 'alerts', 'sla_violations', 'customer_circuits', 'admission_capacity',
   'cost_attempts', 'cost_hourly', 'budgets', 'budget_reservations', 'budget_crossings', 'recommendations',
   'scaling_pools', 'scaling_decisions', 'scaling_forecasts', 'scaling_sagas', 'scaling_replicas', 'scaling_pool_metrics',
+  'notification_subscriptions', 'notification_deliveries', 'notification_attempts',
 ] as const;
 
 /** Advances a topic-partition's checkpoint to `offset`; false when it was there already (a redelivery). */

@@ -8,6 +8,7 @@ import { advanceCheckpoint, recordApplied } from './generations';
 import { ReadSideRepository } from './read-side.repository';
 import { CostsRepository } from '../../costs/infrastructure/costs.repository';
 import type { ChangeFeed } from '../../live-stream/change-feed';
+import { NotificationsRepository } from '../../notifications/infrastructure/notifications.repository';
 import { ScalingRepository } from '../../scaling/infrastructure/scaling.repository';
 import { APPLIED_WITHOUT_INBOX, readModelChangeOf, type GenerationTables, type ReadModelProjector } from '../read-model-events';
 
@@ -31,7 +32,14 @@ export class Projector implements ReadModelProjector {
     /** The live generation announces committed changes; a rebuild's tables serve nobody yet. */
     private readonly feed: ChangeFeed | null,
   ) {
-    this.tables = { schema, executions: new ExecutionsRepository(schema), readSide: new ReadSideRepository(schema), costs: new CostsRepository(schema), scaling: new ScalingRepository(schema) };
+    this.tables = {
+      schema,
+      executions: new ExecutionsRepository(schema),
+      readSide: new ReadSideRepository(schema),
+      costs: new CostsRepository(schema),
+      scaling: new ScalingRepository(schema),
+      notifications: new NotificationsRepository(schema),
+    };
   }
 
   /**
@@ -57,11 +65,18 @@ export class Projector implements ReadModelProjector {
 /**
  * Every event touches the overview; most touch one execution and its customer's card; alerts an alert; costs, budgets and recommendations their own.
  * The scaler's and the pools' events touch only their pool's scaling read models (not the overview: metrics reports come every few seconds).
+ * The notification service's touch only their subscription's: a `notification` change whose customer is the subscription's (its
+ * row, just written), not the payload's, so that a delivery of an ops subscription is never announced to a customer.
  */
 async function changesOf(client: PoolClient, schema: string, eventType: string, payload: Record<string, unknown>, occurredAt: number): Promise<ReadModelChange[]> {
   const at = new Date(occurredAt).toISOString();
   if (eventType.startsWith('flotilla.scaling.') || eventType.startsWith('flotilla.pool.')) {
     return typeof payload.agentType === 'string' ? [{ kind: 'scaling', id: payload.agentType, customerId: null, at }] : [];
+  }
+  if (eventType.startsWith('flotilla.notification.')) {
+    if (typeof payload.subscriptionId !== 'string') return [];
+    const { rows } = await client.query(`SELECT customer_id FROM ${schema}.notification_subscriptions WHERE subscription_id = $1`, [payload.subscriptionId]);
+    return [{ kind: 'notification', id: payload.subscriptionId, customerId: rows[0]?.customer_id ?? null, at }];
   }
   const executionId = typeof payload.executionId === 'string' ? payload.executionId : null;
   let customerId = typeof payload.customerId === 'string' ? payload.customerId : null;
