@@ -18,7 +18,7 @@ export function notificationProviders({ platform, config }: ServiceContext<Notif
   const subscriptionRows = new PostgresSubscriptionRows(platform.pool, schema);
   const subscriptions = new SubscriptionCommands(platform, subscriptionRows);
   let worker: DeliveryWorker | null = null;
-  const deliveries = new Deliveries(platform, new PostgresDeliveryRows(platform.pool, schema), subscriptionRows, new PostgresExecutionKinds(schema), () => worker?.nudge());
+  const deliveries = new Deliveries(platform, new PostgresDeliveryRows(platform.pool, schema), subscriptionRows, new PostgresExecutionKinds(schema), config.WEBHOOK_RETRY_SCHEDULE[0], () => worker?.nudge());
   const sender = new WebhookSender({ timeoutMs: config.WEBHOOK_TIMEOUT_MS, maxResponseBytes: config.WEBHOOK_MAX_RESPONSE_BYTES, addresses: { allowPrivate: config.WEBHOOK_ALLOW_PRIVATE } });
   worker = new DeliveryWorker(platform, deliveries, subscriptions, sender, {
     schedule: config.WEBHOOK_RETRY_SCHEDULE,

@@ -22,6 +22,8 @@ export class Deliveries {
     readonly rows: DeliveryRows,
     private readonly subscriptions: SubscriptionRows,
     private readonly kinds: ExecutionKinds,
+    /** The retry schedule's first entry: the wait before a delivery's first attempt (0 in the default schedule). */
+    private readonly firstDelayMs: number,
     /** Told after a commit that scheduled deliveries, so the worker looks at once rather than at its next poll. */
     private readonly onScheduled: () => void = () => {},
   ) {}
@@ -50,7 +52,7 @@ export class Deliveries {
       const traceparent = currentTraceContext().traceparent ?? envelope.traceparent;
       const news: NewDelivery[] = candidates
         .filter((s) => matchesFilter(s.filter, facts))
-        .map((s) => ({ deliveryId: deliveryIdFor(event.eventId, s.subscriptionId), subscriptionId: s.subscriptionId, customerId: s.customerId, eventId: event.eventId, eventType: event.type, body, traceparent, now }));
+        .map((s) => ({ deliveryId: deliveryIdFor(event.eventId, s.subscriptionId), subscriptionId: s.subscriptionId, customerId: s.customerId, eventId: event.eventId, eventType: event.type, body, traceparent, dueAt: now + this.firstDelayMs, now }));
       const inserted = await this.rows.schedule(tx, news);
       await this.enqueue(
         tx,
@@ -86,7 +88,7 @@ export class Deliveries {
       const delivery = await this.rows.lock(tx, deliveryId);
       // Someone else's delivery is answered as if it did not exist: its id tells nothing.
       if (!delivery || !mayAct(delivery)) throw new NotFoundError('delivery', deliveryId);
-      const result = replay(delivery, by, now);
+      const result = replay(delivery, by, now, this.firstDelayMs);
       await this.rows.update(tx, deliveryId, { ...result.delivery, finishedAt: null });
       await this.enqueue(tx, result.events.map((event) => ({ aggregateId: deliveryId, version: delivery.attempts, event })), now);
       return result.delivery;

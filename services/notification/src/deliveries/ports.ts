@@ -17,6 +17,8 @@ export interface NewDelivery {
   readonly eventType: string;
   readonly body: string;
   readonly traceparent: string | null;
+  /** When its first attempt is due. */
+  readonly dueAt: number;
   readonly now: number;
 }
 

@@ -81,7 +81,8 @@ export function recordAttempt(delivery: Delivery, result: AttemptResult, context
   const base = { ...delivery, attempts: attempt, attemptsInRun, lastStatus: statusCode, lastError: error };
   if (outcome === 'succeeded') return { outcome, delivery: { ...base, status: 'succeeded', finishedAt: now }, events: [attempted] };
   if (nextAttemptAt !== null) return { outcome, delivery: { ...base, status: 'pending', nextAttemptAt, finishedAt: null }, events: [attempted] };
-  const reason = outcome === 'gone' ? 'the endpoint answered 410 Gone: the subscription is disabled' : `no success in ${attemptsInRun} attempts; the last: ${error}`;
+  const run = attemptsInRun === attempt ? `${attempt} attempts` : `${attemptsInRun} attempts since its replay (${attempt} in all)`;
+  const reason = outcome === 'gone' ? 'the endpoint answered 410 Gone: the subscription is disabled' : `no success in ${run}; the last: ${error}`;
   return { outcome, delivery: { ...base, status: 'dead_lettered', finishedAt: now }, events: [attempted, deadLettered(delivery, attempt, reason, now)] };
 }
 
@@ -91,12 +92,12 @@ export function abandon(delivery: Delivery, reason: string, now: number): { read
   return { delivery: { ...delivery, status: 'dead_lettered', finishedAt: now }, events: [deadLettered(delivery, delivery.attempts, reason, now)] };
 }
 
-/** A dead-lettered delivery back to the start of the schedule, with the same webhook-id. */
-export function replay(delivery: Delivery, by: string, now: number): { readonly delivery: Delivery; readonly events: readonly DeliveryEvent[] } {
+/** A dead-lettered delivery back to the start of the schedule (its first entry is the wait before the first attempt), with the same webhook-id. */
+export function replay(delivery: Delivery, by: string, now: number, firstDelayMs = 0): { readonly delivery: Delivery; readonly events: readonly DeliveryEvent[] } {
   switch (delivery.status) {
     case 'dead_lettered':
       return {
-        delivery: { ...delivery, status: 'pending', attemptsInRun: 0, nextAttemptAt: now },
+        delivery: { ...delivery, status: 'pending', attemptsInRun: 0, nextAttemptAt: now + firstDelayMs },
         events: [{ type: 'flotilla.notification.WebhookDeliveryReplayed', data: { ...pick(delivery), replayedBy: by, replayedAt: now } }],
       };
     case 'pending':

@@ -30,8 +30,8 @@ export class PostgresDeliveryRows implements DeliveryRows {
     if (deliveries.length === 0) return [];
     const { rows } = await tx.query(
       `INSERT INTO ${this.schema}.deliveries (delivery_id, subscription_id, customer_id, event_id, event_type, body, traceparent, status, next_attempt_at, created_at)
-       SELECT d.delivery_id, d.subscription_id, d.customer_id, d.event_id, d.event_type, d.body, d.traceparent, 'pending', d.now, d.now
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[]) AS d(delivery_id, subscription_id, customer_id, event_id, event_type, body, now, traceparent)
+       SELECT d.delivery_id, d.subscription_id, d.customer_id, d.event_id, d.event_type, d.body, d.traceparent, 'pending', d.due_at, d.now
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::bigint[]) AS d(delivery_id, subscription_id, customer_id, event_id, event_type, body, now, traceparent, due_at)
        ON CONFLICT DO NOTHING
        RETURNING delivery_id`,
       [
@@ -43,6 +43,7 @@ export class PostgresDeliveryRows implements DeliveryRows {
         deliveries.map((d) => d.body),
         deliveries.map((d) => d.now),
         deliveries.map((d) => d.traceparent),
+        deliveries.map((d) => d.dueAt),
       ],
     );
     const inserted = new Set(rows.map((r) => r.delivery_id as string));

@@ -64,6 +64,9 @@ export function decideSignedRequest(sender: InboundSender, messageId: string, bo
       url: str('url', data.url, false),
       requestedBy: str('requestedBy', data.requestedBy, false),
     };
+    // A commit SHA, lower-cased as the GitHub route has it: the review's id is keyed on it, so the same
+    // commit from two routes (or in two cases) must be one review.
+    if (request.headCommit !== null && !/^[0-9a-f]{7,64}$/i.test(request.headCommit)) problems.push({ field: 'data.headCommit', problem: 'must be a commit SHA (7 to 64 hexadecimal digits)' });
     if (problems.length > 0) return { kind: 'invalid', problems };
     return {
       kind: 'review',
@@ -71,7 +74,7 @@ export function decideSignedRequest(sender: InboundSender, messageId: string, bo
         repositoryId: request.repositoryId!,
         repositoryName: request.repositoryName!,
         pullRequestNumber: pullRequestNumber as number,
-        headCommit: request.headCommit!,
+        headCommit: request.headCommit!.toLowerCase(),
         requestedBy: request.requestedBy ?? `webhook:${sender.id}`,
         customerId: sender.customerId,
         title: request.title,

@@ -108,14 +108,17 @@ export function isDeliverable(state: SubscriptionState): state is ActiveSubscrip
 
 function decide(command: SubscriptionCommand, state: SubscriptionState): SubscriptionEvent[] {
   if (command.type === 'Create') {
-    if (state.status !== 'None') throw new IllegalStateError(`subscription ${command.subscriptionId} exists already`, 'SUBSCRIPTION_EXISTS');
+    if (state.status !== 'None') {
+      throw new IllegalStateError(`subscription ${command.subscriptionId} ${state.status === 'Deleted' ? 'was deleted: its id is not given again' : 'exists already'}`, 'SUBSCRIPTION_EXISTS');
+    }
     const { subscriptionId, customerId, url, description, filter, enabled, by, now } = command;
     return [
       { type: 'notification.SubscriptionSecretsSet', data: { secrets: [{ secret: command.secret, createdAt: now, expiresAt: null }] } },
       { type: 'flotilla.notification.SubscriptionCreated', data: { subscriptionId, customerId, url, description, filter, enabled, createdBy: by, createdAt: now } },
     ];
   }
-  if (state.status !== 'Active') throw new NotFoundError('subscription', 'unknown', 'no such subscription (never created, or deleted)');
+  if (state.status === 'None') throw new NotFoundError('subscription', '(never created)', 'no such subscription');
+  if (state.status === 'Deleted') throw new NotFoundError('subscription', state.subscriptionId, `subscription ${state.subscriptionId} was deleted`);
   const { subscriptionId, customerId } = state;
   switch (command.type) {
     case 'Update': {
