@@ -233,3 +233,89 @@ describe('notification: signed webhooks out, retried, dead-lettered and replayed
     expect((await http('acme', 'GET', `/v1/subscriptions/${mine.id}`)).status).toBe(404);
   });
 });
+
+/**
+ * The endpoint's circuit: a dead endpoint is not hammered (after the threshold its deliveries wait
+ * for one probe at a time), and one failing for longer than allowed is disabled with an event and
+ * an alert, its waiting deliveries dead-lettered. Settings compressed: 3 failures open the circuit,
+ * a probe every 400 ms, disabled after 2 s of failing.
+ */
+describe('notification: the circuit of an endpoint that keeps failing', () => {
+  let flotilla: Flotilla<'notification'>;
+  let driver: EventDriver;
+  let news: TopicTail<Record<string, unknown>>;
+  let alerts: TopicTail<AlertRaised>;
+  const receiver = new WebhookReceiver();
+
+  beforeAll(async () => {
+    await receiver.start();
+    flotilla = await startFlotilla({
+      namespacePrefix: 'ntfc',
+      services: ['notification'],
+      settings: {
+        notification: {
+          WEBHOOK_ALLOW_HTTP: 'true',
+          WEBHOOK_ALLOW_PRIVATE: 'true',
+          WEBHOOK_RETRY_SCHEDULE: '0,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms',
+          ENDPOINT_FAILURE_THRESHOLD: '3',
+          ENDPOINT_OPEN_MS: '400',
+          ENDPOINT_DISABLE_AFTER_MS: '2000',
+          DELIVERY_POLL_MS: '50',
+        },
+      },
+    });
+    driver = new EventDriver(flotilla.namespace);
+    await driver.connect();
+    [news, alerts] = await Promise.all([driver.tail('flotilla.notifications'), driver.tail<AlertRaised>('flotilla.alerts')]);
+  });
+  afterAll(async () => {
+    await Promise.all([news?.stop(), alerts?.stop()]);
+    await driver?.disconnect();
+    await flotilla?.stop();
+    await receiver.stop();
+  });
+
+  it('opens, probes, and disables the endpoint after failing too long, while another subscription gets everything', async () => {
+    const ops = await token({ role: 'ops', sub: 'ops-1' });
+    const subscribe = async (path: string, behaviour: Parameters<WebhookReceiver['endpoint']>[2]) => {
+      const created = await fetch(`${flotilla.url('notification')}/v1/subscriptions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ops}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: receiver.url(path), customerId: 'acme', filter: { eventTypes: ['flotilla.alert.AlertRaised'] } }),
+      });
+      const body = (await created.json()) as { secret: string; subscription: { subscriptionId: string } };
+      receiver.endpoint(path, [body.secret], behaviour);
+      return body.subscription.subscriptionId;
+    };
+    const dead = await subscribe('/dead', () => ({ status: 503 }));
+    await subscribe('/alive', () => ({ status: 204 }));
+    const events = 30;
+    const alertIds = Array.from({ length: events }, () => `a-${randomUUID()}`);
+    await driver.publish(
+      alertIds.map((alertId) => {
+        return { topic: 'flotilla.alerts', key: alertId, type: 'flotilla.alert.AlertRaised', payload: { alertId, severity: 'warning', kind: 'sla_violated', source: 'test', customerId: 'acme', executionId: null, message: 'late', raisedAt: Date.now() } };
+      }),
+    );
+
+    const health = () => news.of<SubscriptionHealthChanged>('flotilla.notification.SubscriptionHealthChanged').filter((h) => h.subscriptionId === dead);
+    const disabled = await waitFor('the dead endpoint disabled', () => health().find((h) => h.status === 'disabled'), { timeoutMs: 60_000 });
+    expect(disabled.reason).toMatch(/no success for/);
+    // It opened first, and probed half-open before it gave up.
+    expect(health().map((h) => h.status)).toEqual(expect.arrayContaining(['open', 'half_open', 'disabled']));
+    await waitFor('the alert', () => alerts.events.some((a) => a.payload.kind === 'webhook_endpoint_disabled' && a.payload.message.includes(dead)));
+    // (The live endpoint also hears of the other one's disabling: that alert is acme's too.)
+    const alive = () => new Set(receiver.at('/alive').map((r) => String(r.verified?.data.alertId)));
+    await waitFor('every alert at the live endpoint', () => alertIds.every((id) => alive().has(id)), { timeoutMs: 30_000 });
+    await waitFor('the disabling alert at the live endpoint', () => receiver.at('/alive').some((r) => r.verified?.data.kind === 'webhook_endpoint_disabled'), { timeoutMs: 30_000 });
+    await flotilla.settled({ services: ['notification'] });
+    await news.caughtUp();
+
+    // Not hammered: each of the 30 deliveries had 10 attempts to spend; the circuit held them back.
+    const sentToDead = receiver.at('/dead').length;
+    expect(sentToDead).toBeLessThan(events);
+    // Every delivery to it ended in the dead letters, none lost, none pending.
+    const dead_lettered = news.of<WebhookDeliveryDeadLettered>('flotilla.notification.WebhookDeliveryDeadLettered').filter((d) => d.subscriptionId === dead);
+    expect(new Set(dead_lettered.map((d) => d.deliveryId)).size).toBe(events);
+    process.stdout.write(`notification circuit: ${sentToDead} requests to a dead endpoint for ${events} deliveries of up to 10 attempts each\n`);
+  });
+});
