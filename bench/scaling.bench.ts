@@ -10,7 +10,17 @@
 //   --slo-wait-ms N        the SLO's queue-wait target (default 5000)
 //   --startup-ms MIN:MEDIAN:MAX | MS   a worker's measured time to ready (default 2600:5900:7700)
 //   --service-ms N         mean service time when a trace has no size column (default 2000)
-//   --slots N              slots per worker (default 2);  --max-replicas N  partitions = max workers (default 6)
+//   --slots N              slots per worker (default 2);  --max-replicas N  max workers (default 6)
+//   --partitions N         the dispatch topic's partitions (default: --max-replicas, as on the platform)
+//   --queue partitioned|shared   the pool's queue (default partitioned: the platform's consumer group, one
+//                          FIFO per partition, each partition served by its one worker; shared: one FIFO
+//                          over every slot, the bench's first model)
+//   --rebalance-pause-ms N  partitioned: how long a rebalance stops fetching (default 800, measured)
+//   --queue-per-slot N     partitioned: the agent pool's POOL_QUEUE_PER_SLOT (default 1)
+//   --drain hold|release   partitioned: a draining worker keeps its partitions until it leaves (hold, the
+//                          platform) or gives them up at once (release)
+//   --prototypes           also replay the PROTOTYPE policies (policies.ts: divisor replica counts,
+//                          per-worker queue-aware sizing), which the scaler does not have
 //   --tuning k=v[,k=v]     change Flotilla's numbers (FlotillaTuning in scaling/policies.ts), e.g.
 //                          scaleDownWindowSeconds=60 or rateWindowMs=15000 (null: the scaler's own snapshot)
 //   --no-micro             skip the evaluate() micro-benchmark
@@ -19,7 +29,8 @@ import { availableParallelism, loadavg } from 'node:os';
 import * as path from 'node:path';
 import type { Figures } from './scaling/figures';
 import { timeEvaluate, timeFullHistory, timePredictivePath, type Timing } from './scaling/micro';
-import { comparedPolicies, FLOTILLA_KEYS, FLOTILLA_TUNING, type ComparedPolicy, type FlotillaTuning, type PolicyKey, type PolicySettings } from './scaling/policies';
+import { comparedPolicies, FLOTILLA_KEYS, FLOTILLA_TUNING, PROTOTYPE_KEYS, prototypePolicies, type ComparedPolicy, type FlotillaTuning, type PolicyKey, type PolicySettings } from './scaling/policies';
+import { DRAIN_MODELS, QUEUE_MODELS, QUEUE_PER_SLOT, REBALANCE_PAUSE_MS, type DrainModel, type QueueModel } from './scaling/pool-simulation';
 import { MEASURED_STARTUP, replay, serviceTimes, type RecordedEvaluation, type ReplayOptions, type StartupTime } from './scaling/replay';
 import { parseTrace, type Trace } from './scaling/trace';
 import { fmt, median } from './support';
@@ -35,8 +46,14 @@ interface Args {
   readonly serviceMs: number;
   readonly slots: number;
   readonly maxReplicas: number;
+  readonly partitions: number;
   readonly micro: boolean;
   readonly tuning: FlotillaTuning;
+  readonly queue: QueueModel;
+  readonly rebalancePauseMs: number;
+  readonly queuePerSlot: number;
+  readonly drain: DrainModel;
+  readonly prototypes: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -46,7 +63,7 @@ function parseArgs(argv: readonly string[]): Args {
     const arg = argv[i];
     if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
     const [name, inline] = arg.slice(2).split('=', 2);
-    if (name === 'no-micro') {
+    if (name === 'no-micro' || name === 'prototypes') {
       flags.add(name);
       continue;
     }
@@ -54,8 +71,20 @@ function parseArgs(argv: readonly string[]): Args {
     if (value === undefined) throw new Error(`--${name} needs a value`);
     values.set(name, [...(values.get(name) ?? []), value]);
   }
-  const known = ['trace', 'seeds', 'slo-wait-ms', 'startup-ms', 'service-ms', 'slots', 'max-replicas', 'tuning'];
-  for (const name of values.keys()) if (!known.includes(name)) throw new Error(`unknown option --${name} (known: ${known.join(', ')}, no-micro)`);
+  const known = ['trace', 'seeds', 'slo-wait-ms', 'startup-ms', 'service-ms', 'slots', 'max-replicas', 'partitions', 'tuning', 'queue', 'rebalance-pause-ms', 'queue-per-slot', 'drain'];
+  for (const name of values.keys()) if (!known.includes(name)) throw new Error(`unknown option --${name} (known: ${known.join(', ')}, no-micro, prototypes)`);
+  const oneOf = <T extends string>(name: string, allowed: readonly T[]): T => {
+    const raw = values.get(name)?.at(-1) ?? allowed[0];
+    if (!(allowed as readonly string[]).includes(raw)) throw new Error(`--${name} must be ${allowed.join(' or ')}, got ${raw}`);
+    return raw as T;
+  };
+  const atLeastZero = (name: string, fallback: number): number => {
+    const raw = values.get(name)?.at(-1);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!(Number.isFinite(n) && n >= 0)) throw new Error(`--${name} must be a number >= 0, got ${raw}`);
+    return n;
+  };
   const positive = (name: string, fallback: number): number => {
     const raw = values.get(name)?.at(-1);
     if (raw === undefined) return fallback;
@@ -74,8 +103,14 @@ function parseArgs(argv: readonly string[]): Args {
     serviceMs: positive('service-ms', 2_000),
     slots: Math.round(positive('slots', 2)),
     maxReplicas: Math.round(positive('max-replicas', 6)),
+    partitions: Math.round(positive('partitions', positive('max-replicas', 6))),
     micro: !flags.has('no-micro'),
     tuning: parseTuning(values.get('tuning') ?? []),
+    queue: oneOf('queue', QUEUE_MODELS),
+    rebalancePauseMs: atLeastZero('rebalance-pause-ms', REBALANCE_PAUSE_MS),
+    queuePerSlot: Math.round(atLeastZero('queue-per-slot', QUEUE_PER_SLOT)),
+    drain: oneOf('drain', DRAIN_MODELS),
+    prototypes: flags.has('prototypes'),
   };
 }
 
@@ -120,6 +155,7 @@ function medianOf(runs: readonly Figures[]): MedianFigures {
     workerSeconds: m((f) => f.workerSeconds),
     timeToCapacitySeconds: ttc.some((t) => t === null) ? null : median(ttc as number[]),
     scaleActions: m((f) => f.scaleActions),
+    idleWhileWaitingSeconds: m((f) => f.idleWhileWaitingSeconds),
   };
 }
 
@@ -161,7 +197,8 @@ function goals(trace: Trace, rows: readonly PolicyRow[]): GoalCheck[] {
   const medians = new Map(rows.map((r) => [r.compared.key, medianOf(r.runs)] as const));
   const hpaRow = rows.find((r) => r.compared.key === 'hpa')!;
   const hpa = medians.get('hpa')!;
-  return FLOTILLA_KEYS.map((key) => {
+  const judged = [...FLOTILLA_KEYS, ...PROTOTYPE_KEYS].filter((key) => rows.some((r) => r.compared.key === key));
+  return judged.map((key) => {
     const row = rows.find((r) => r.compared.key === key)!;
     const f = medians.get(key)!;
     const v = verdict(trace, f, hpa);
@@ -199,7 +236,11 @@ async function main() {
     // Agent tasks wait on a model: skewed, less variable than exponential (CV about 0.53).
     serviceSigma: 0.5,
     reportIntervalMs: 5_000,
-    partitions: args.maxReplicas,
+    partitions: args.partitions,
+    queue: args.queue,
+    rebalancePauseMs: args.rebalancePauseMs,
+    queuePerSlot: args.queuePerSlot,
+    drain: args.drain,
   };
   const policySettings = (trace: Trace): PolicySettings => ({
     sloWaitMs: args.sloWaitMs,
@@ -210,13 +251,20 @@ async function main() {
   });
 
   console.log(`\nscaling benchmark: trace replay through the scaler's decision engine, one simulated pool (discrete events)`);
+  const queueText =
+    args.queue === 'shared'
+      ? 'one FIFO queue over every slot (--queue shared)'
+      : `partitioned: a consumer group, tasks hashed to ${args.partitions} partitions, each partition's FIFO served by the one worker that owns it ` +
+        `(kafkajs round-robin over sorted member ids, reassigned at every join and leave, a rebalance stops fetching ${args.rebalancePauseMs} ms), ` +
+        `each worker taking up to max(1, ${args.slots} x ${args.queuePerSlot}) tasks ahead of its slots (POOL_QUEUE_PER_SLOT), a draining worker ` +
+        (args.drain === 'hold' ? 'keeping its partitions until it leaves' : 'giving its partitions up at once');
   console.log(
-    `  pool: up to ${args.maxReplicas} workers (= partitions, for every policy) x ${args.slots} slots, one FIFO queue; worker start-up ` +
+    `  pool: up to ${args.maxReplicas} workers (${args.partitions === args.maxReplicas ? '= partitions, ' : ''}for every policy) x ${args.slots} slots, ${queueText}; worker start-up ` +
       `${args.startup.minMs}-${args.startup.maxMs} ms (median ${args.startup.medianMs}, triangular; measured: agent-pool replicas e2e); ` +
       `service time from the size column, else log-normal mean ${args.serviceMs} ms (CV 0.53)`,
   );
   console.log(`  reports every 5 s per worker (PoolMetricsReported, the agent pool's window arithmetic); every policy evaluates every 15 s; SLO: queue wait <= ${args.sloWaitMs} ms`);
-  console.log(`  figures: medians over ${args.seeds} seed(s) of the measured part of each trace (after its warm-up)`);
+  console.log(`  figures: medians over ${args.seeds} seed(s) of the measured part of each trace (after its warm-up); idle-wait s: how long some task waited while a ready slot was free`);
   const changed = Object.entries(args.tuning).filter(([key, value]) => FLOTILLA_TUNING[key as keyof FlotillaTuning] !== value);
   if (changed.length > 0) console.log(`  Flotilla tuning changed by --tuning: ${changed.map(([key, value]) => `${key}=${value}`).join(', ')}`);
 
@@ -226,7 +274,7 @@ async function main() {
 
   for (const file of args.traces) {
     const trace = parseTrace(readFileSync(file, 'utf8'), path.basename(file, '.csv'));
-    const compared = comparedPolicies(policySettings(trace), args.tuning);
+    const compared = [...comparedPolicies(policySettings(trace), args.tuning), ...(args.prototypes ? prototypePolicies(policySettings(trace), args.partitions, args.tuning) : [])];
     if (policyPrinted.size === 0) {
       console.log('\npolicies (each a ScalingPolicy of the same engine):');
       for (const c of compared) {
@@ -257,7 +305,7 @@ async function main() {
     console.log(`\ntrace ${trace.name}: ${trace.description || path.basename(file)}`);
     console.log(`  ${rows[0].runs[0].tasks} tasks measured over ${fmt(measuredMin, 0)} min${trace.sizesMs ? ' (service times from the size column)' : ''}`);
     console.log(
-      `  ${'policy'.padEnd(21)} ${'SLO-viol s'.padStart(10)} ${'p95 wait s'.padStart(10)} ${'worker-s'.padStart(9)} ${'t->cap s'.padStart(8)} ${'actions'.padStart(7)}` +
+      `  ${'policy'.padEnd(21)} ${'SLO-viol s'.padStart(10)} ${'p95 wait s'.padStart(10)} ${'worker-s'.padStart(9)} ${'t->cap s'.padStart(8)} ${'actions'.padStart(7)} ${'idle-wait s'.padStart(11)}` +
         `   ${'viol/HPA'.padStart(8)} ${'p95/HPA'.padStart(8)} ${'w-s/HPA'.padStart(8)} ${'t->cap/HPA'.padStart(10)}`,
     );
     for (const row of rows) {
@@ -265,7 +313,7 @@ async function main() {
       const ttcRatio = f.timeToCapacitySeconds === null || hpa.timeToCapacitySeconds === null ? 'n/a' : ratio(f.timeToCapacitySeconds, hpa.timeToCapacitySeconds);
       console.log(
         `  ${row.compared.label.padEnd(21)} ${fmt(f.violationSeconds, 1).padStart(10)} ${seconds(f.p95WaitMs).padStart(10)} ${fmt(f.workerSeconds, 0).padStart(9)} ` +
-          `${ttcText(f.timeToCapacitySeconds).padStart(8)} ${fmt(f.scaleActions, 0).padStart(7)}   ${ratio(f.violationSeconds, hpa.violationSeconds).padStart(8)} ` +
+          `${ttcText(f.timeToCapacitySeconds).padStart(8)} ${fmt(f.scaleActions, 0).padStart(7)} ${fmt(f.idleWhileWaitingSeconds, 0).padStart(11)}   ${ratio(f.violationSeconds, hpa.violationSeconds).padStart(8)} ` +
           `${ratio(f.p95WaitMs, hpa.p95WaitMs).padStart(8)} ${ratio(f.workerSeconds, hpa.workerSeconds).padStart(8)} ${ttcRatio.padStart(10)}`,
       );
     }
@@ -281,7 +329,7 @@ async function main() {
   }
 
   console.log('\ngoals (issue 11: >= 30 % fewer SLO-violation seconds than HPA defaults at <= 1.1x its worker-seconds; after a 2x step, time to capacity <= half of HPA\'s):');
-  for (const check of allGoals) console.log(`  ${check.met ? 'MET    ' : 'NOT MET'} ${check.trace.padEnd(8)} ${check.policy.padEnd(11)} ${check.text}`);
+  for (const check of allGoals) console.log(`  ${check.met ? 'MET    ' : 'NOT MET'} ${check.trace.padEnd(8)} ${check.policy.padEnd(Math.max(...allGoals.map((g) => g.policy.length)))} ${check.text}`);
 
   if (micro) {
     const load = loadavg().map((l) => fmt(l, 1)).join(' ');

@@ -12,6 +12,8 @@ import type { Trace } from './trace';
  *   ≤ 90 % utilization (ready slots × 0.9 ≥ rate after × mean service time); the mean over the
  *   trace's steps, null when the trace names none, Infinity when capacity was never reached.
  * - scale actions: evaluations in the measured part that changed the replicas.
+ * - waiting beside a free slot: how long some task waited while a ready slot was free (idleWhileWaiting;
+ *   never with one shared queue, often with partitions).
  */
 export interface Figures {
   readonly violationSeconds: number;
@@ -20,6 +22,7 @@ export interface Figures {
   readonly workerSeconds: number;
   readonly timeToCapacitySeconds: number | null;
   readonly scaleActions: number;
+  readonly idleWhileWaitingSeconds: number;
   readonly tasks: number;
 }
 
@@ -63,6 +66,12 @@ export function measure(input: MeasureInput): Figures {
     workerSeconds: integrate(input.timeline.at, input.timeline.provisioned, from, trace.endMs) / 1000,
     timeToCapacitySeconds: timeToCapacity(input),
     scaleActions: input.scaleActions,
+    idleWhileWaitingSeconds:
+      idleWhileWaiting(
+        { arrivals: [...arrivals], starts: [...startAt], finishes: Array.from(startAt, (s, i) => s + input.serviceMs[i]), timeline: input.timeline, slotsPerWorker: input.slotsPerWorker },
+        from,
+        trace.endMs,
+      ).totalMs / 1000,
     tasks: waits.length,
   };
 }
@@ -104,4 +113,52 @@ export function integrate(at: readonly number[], values: readonly number[], from
 export function nearestRank(ascending: readonly number[], p: number): number {
   if (ascending.length === 0) return 0;
   return ascending[Math.min(ascending.length, Math.max(1, Math.ceil((p / 100) * ascending.length))) - 1];
+}
+
+/**
+ * Time in [fromMs, toMs] during which some task waited while the pool had a free ready slot (ready
+ * workers × slots above the tasks running): time a work-conserving pool, one FIFO queue over every
+ * slot as the simulation has, would not have spent. Conservative: a task still running on a draining
+ * worker counts against the ready slots. Times relative to any common origin.
+ */
+export function idleWhileWaiting(
+  input: { readonly arrivals: readonly number[]; readonly starts: readonly number[]; readonly finishes: readonly number[]; readonly timeline: WorkerTimeline; readonly slotsPerWorker: number },
+  fromMs: number,
+  toMs: number,
+): { readonly totalMs: number; readonly longest: readonly { readonly at: number; readonly ms: number }[] } {
+  const points: { at: number; waiting: number; running: number; readySlots: number | null }[] = [];
+  for (const a of input.arrivals) points.push({ at: a, waiting: 1, running: 0, readySlots: null });
+  for (const s of input.starts) if (Number.isFinite(s)) points.push({ at: s, waiting: -1, running: 1, readySlots: null });
+  for (const f of input.finishes) if (Number.isFinite(f)) points.push({ at: f, waiting: 0, running: -1, readySlots: null });
+  input.timeline.at.forEach((at, i) => points.push({ at, waiting: 0, running: 0, readySlots: input.timeline.ready[i] * input.slotsPerWorker }));
+  points.sort((a, b) => a.at - b.at);
+  let waiting = 0;
+  let running = 0;
+  let readySlots = 0;
+  let totalMs = 0;
+  const stretches: { at: number; ms: number }[] = [];
+  let openAt: number | null = null;
+  const close = (at: number) => {
+    if (openAt === null) return;
+    const start = Math.max(openAt, fromMs);
+    const end = Math.min(at, toMs);
+    if (end > start) {
+      totalMs += end - start;
+      stretches.push({ at: start, ms: end - start });
+    }
+    openAt = null;
+  };
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i];
+    waiting += p.waiting;
+    running += p.running;
+    if (p.readySlots !== null) readySlots = p.readySlots;
+    if (i + 1 < points.length && points[i + 1].at === p.at) continue;
+    const idle = waiting > 0 && readySlots - running > 0;
+    if (idle && openAt === null) openAt = p.at;
+    else if (!idle) close(p.at);
+  }
+  close(toMs);
+  stretches.sort((a, b) => b.ms - a.ms);
+  return { totalMs, longest: stretches.slice(0, 5) };
 }

@@ -1,3 +1,7 @@
+import type { Decision } from '../../services/scaler/src/decisions/domain/decision';
+import type { EvaluationInput } from '../../services/scaler/src/decisions/domain/evaluate';
+import { mmcWaitMs } from '../../services/scaler/src/decisions/domain/queue-aware';
+import type { ScaleEvent } from '../../services/scaler/src/decisions/domain/scaling-history';
 import { DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP, validatePolicy, type ScalingPolicy, type ScalingPolicyInput, type ScalingRules } from '../../services/scaler/src/policies/domain/scaling-policy';
 import type { ArrivalForecasterOptions } from '../../services/scaler/src/forecasting/domain/forecaster-state';
 import type { PredictiveAdvisorOptions } from '../../services/scaler/src/forecasting/domain/predictive-advisor';
@@ -17,11 +21,13 @@ export interface ComparedPolicy {
   /** KEDA: with no replica, only its polling loop (this often) can activate the pool. */
   readonly activationPollMs: number | null;
   readonly predictive: PredictiveSettings | null;
+  /** PROTOTYPE only (not in the scaler): what the bench changes around `evaluate`. */
+  readonly prototype?: PrototypeSizing;
   /** Why each number, for the printout. */
   readonly rationale: string;
 }
 
-export type PolicyKey = 'hpa' | 'keda' | 'reactive' | 'queue_aware' | 'predictive';
+export type PolicyKey = 'hpa' | 'keda' | 'reactive' | 'queue_aware' | 'predictive' | PrototypeKey;
 
 export const POLICY_KEYS: readonly PolicyKey[] = ['hpa', 'keda', 'reactive', 'queue_aware', 'predictive'];
 
@@ -221,4 +227,100 @@ export function comparedPolicies(settings: PolicySettings, tuning: FlotillaTunin
         `and now + ${horizonMs / 1000} s, never below the reactive proposal`,
     },
   ];
+}
+
+// ---- PROTOTYPES: scaler ideas tried in the bench only (--prototypes). The scaler does none of this.
+
+export type PrototypeKey = 'proto_divisors' | 'proto_worker_even' | 'proto_worker_busiest' | 'proto_worker_busiest_divisors';
+
+export const PROTOTYPE_KEYS: readonly PrototypeKey[] = ['proto_divisors', 'proto_worker_even', 'proto_worker_busiest', 'proto_worker_busiest_divisors'];
+
+/**
+ * What a prototype changes around the unchanged engine:
+ *
+ * - `divisorReplicas` (idea a): only replica counts that divide the partitions (1, 2, 3, 6 of 6), so
+ *   that every worker owns as many partitions as the others. A scale-up goes to the next such count
+ *   at or above the engine's; a scale-down (when the engine scales down at all) goes one such count
+ *   down, not below the stabilized recommendation rounded up to one, the rate limit counted in those
+ *   steps (6 to 3 at once). The history records the change made.
+ * - `perWorker` (idea b): queue-aware sizing per worker instead of one M/M/c over every slot: the
+ *   fewest workers n whose M/M/c with c = one worker's slots keeps the mean wait under the policy's
+ *   target, at λ/n (`even`) or at the rate of the busiest worker's partitions, λ·⌈P/n⌉/P (`busiest`).
+ *   It replaces the engine's erlang_c proposal and enters the engine as an arrival_rate metric
+ *   whose target makes ⌈λ / target⌉ that n (0.01 short of it, so HPA's tolerance of 0.1 never
+ *   holds it below 10 workers); stabilization, rate limits and bounds are the engine's.
+ */
+export interface PrototypeSizing {
+  readonly divisorReplicas: boolean;
+  readonly perWorker: 'even' | 'busiest' | null;
+}
+
+/** The prototypes, each the queue-aware row with one idea or two. */
+export function prototypePolicies(settings: PolicySettings, partitions: number, tuning: FlotillaTuning = FLOTILLA_TUNING): ComparedPolicy[] {
+  const queueAware = comparedPolicies(settings, tuning).find((c) => c.key === 'queue_aware')!;
+  const divisors = divisorsOf(partitions, 1, settings.maxReplicas).join(', ');
+  const row = (key: PrototypeKey, label: string, prototype: PrototypeSizing, rationale: string): ComparedPolicy => ({ ...queueAware, key, label, prototype, rationale: `PROTOTYPE: ${rationale}` });
+  return [
+    row('proto_divisors', 'proto (a) divisors', { divisorReplicas: true, perWorker: null }, `queue-aware, replicas only ${divisors} (divisors of ${partitions} partitions): up to the next, down one at a time`),
+    row('proto_worker_even', 'proto (b) per-worker', { divisorReplicas: false, perWorker: 'even' }, 'reactive + M/M/c per worker (c = its slots) at λ/workers instead of one M/M/c over every slot'),
+    row('proto_worker_busiest', 'proto (b) busiest', { divisorReplicas: false, perWorker: 'busiest' }, `reactive + M/M/c per worker at the busiest worker's share of the partitions, λ·⌈${partitions}/n⌉/${partitions}`),
+    row('proto_worker_busiest_divisors', 'proto (a)+(b) busiest', { divisorReplicas: true, perWorker: 'busiest' }, 'both: per-worker M/M/c at the busiest share, replicas only divisors of the partitions'),
+  ];
+}
+
+/** Divisors of `partitions` within [min, max], plus `max` (the top a pool may reach). */
+export function divisorsOf(partitions: number, min: number, max: number): number[] {
+  const out: number[] = [];
+  for (let d = Math.max(1, min); d <= max; d++) if (partitions % d === 0 || d === max) out.push(d);
+  return out;
+}
+
+/** The fewest workers (1..max) whose own M/M/c (c = slotsPerWorker) keeps the mean wait at most `targetWaitMs`; max if none. */
+export function perWorkerWorkers(arrivalRatePerSec: number, serviceTimeMs: number, targetWaitMs: number, slotsPerWorker: number, partitions: number, maxReplicas: number, share: 'even' | 'busiest'): number {
+  if (arrivalRatePerSec <= 0) return 0;
+  for (let n = 1; n <= maxReplicas; n++) {
+    const fraction = share === 'even' ? 1 / n : Math.ceil(partitions / n) / partitions;
+    if (mmcWaitMs(slotsPerWorker, arrivalRatePerSec * fraction, serviceTimeMs) <= targetWaitMs) return n;
+  }
+  return maxReplicas;
+}
+
+/** Idea b: the input with the engine's erlang_c proposal replaced by the per-worker one (as an arrival_rate metric). */
+export function prototypeInput(input: EvaluationInput, prototype: PrototypeSizing, partitions: number): EvaluationInput {
+  const { policy, snapshot } = input;
+  if (prototype.perWorker === null || policy.queueAware === null) return input;
+  const lambda = snapshot.arrivalRatePerSec;
+  const serviceMs = snapshot.meanServiceTimeMs !== null && Number.isFinite(snapshot.meanServiceTimeMs) ? snapshot.meanServiceTimeMs : policy.queueAware.defaultServiceTimeMs;
+  let target = 1;
+  if (lambda !== null && lambda > 0 && serviceMs !== null) {
+    const n = perWorkerWorkers(lambda, serviceMs, policy.queueAware.targetWaitMs, Math.max(1, snapshot.slotsPerWorker), partitions, policy.maxReplicas, prototype.perWorker);
+    target = lambda / (n - 0.01);
+  }
+  return { ...input, policy: { ...policy, queueAware: null, metrics: [...policy.metrics, { metric: 'arrival_rate', target, weight: 1, capacity: null }] } };
+}
+
+/** Idea a: the engine's decision moved to a replica count that divides the partitions, its history with the change made. */
+export function prototypeDecision(decision: Decision, input: EvaluationInput, prototype: PrototypeSizing, partitions: number): Decision {
+  if (!prototype.divisorReplicas) return decision;
+  const { currentReplicas: current, now, policy } = input;
+  const allowed = divisorsOf(partitions, policy.minReplicas, policy.maxReplicas);
+  const up = (x: number) => allowed.find((d) => d >= x) ?? policy.maxReplicas;
+  let desired = decision.desiredReplicas;
+  if (desired > current) desired = up(desired);
+  else if (desired < current) {
+    const stabilized = decision.stages.find((s) => s.stage === 'stabilization')?.to ?? desired;
+    const floor = up(Math.max(policy.minReplicas, stabilized));
+    const below = [...allowed].reverse().find((d) => d < current) ?? policy.minReplicas;
+    desired = floor < current ? Math.max(floor, below) : current;
+  }
+  if (desired === decision.desiredReplicas) return decision;
+  const engineScaled = decision.desiredReplicas !== current;
+  const kept = engineScaled ? decision.history.scaleEvents.filter((e) => e.at !== now) : decision.history.scaleEvents;
+  const event: ScaleEvent | null = desired !== current ? { at: now, from: current, to: desired } : null;
+  return {
+    ...decision,
+    desiredReplicas: desired,
+    direction: desired > current ? 'up' : desired < current ? 'down' : 'none',
+    history: { ...decision.history, scaleEvents: event ? [...kept, event] : kept, lastScale: event ?? input.history.lastScale },
+  };
 }

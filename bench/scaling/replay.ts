@@ -7,8 +7,8 @@ import type { ArrivalForecasterState } from '../../services/scaler/src/forecasti
 import { createPredictiveAdvisor, type PredictiveAdvice, type PredictiveAdviceRequest } from '../../services/scaler/src/forecasting/domain/predictive-advisor';
 import type { PoolSnapshot } from '../../services/scaler/src/decisions/domain/pool-snapshot';
 import { measure, type Figures } from './figures';
-import type { ComparedPolicy } from './policies';
-import { SimulatedPool } from './pool-simulation';
+import { prototypeDecision, prototypeInput, type ComparedPolicy } from './policies';
+import { SimulatedPool, type DrainModel, type QueueModel } from './pool-simulation';
 import { snapshotOf } from './pool-view';
 import { logNormal, seededUniform, streamSeed, triangular, triangularModeForMedian } from './random';
 import type { Trace } from './trace';
@@ -33,6 +33,14 @@ export interface ReplayOptions {
   readonly serviceSigma: number;
   readonly reportIntervalMs: number;
   readonly partitions: number;
+  /** The pool's queue (pool-simulation.ts): 'partitioned' (default, the platform) or 'shared'. */
+  readonly queue?: QueueModel;
+  /** Partitioned: how long a rebalance stops fetching (default REBALANCE_PAUSE_MS). */
+  readonly rebalancePauseMs?: number;
+  /** Partitioned: POOL_QUEUE_PER_SLOT (default 1). */
+  readonly queuePerSlot?: number;
+  /** Partitioned: 'hold' (default, the platform) or 'release'. */
+  readonly drain?: DrainModel;
   /** Keep every evaluation's input, for the evaluate() micro-benchmark. */
   readonly keepInputs?: boolean;
 }
@@ -79,6 +87,30 @@ export function startupTimes(startup: StartupTime, seed: number): (n: number) =>
   };
 }
 
+/**
+ * Each task's partition: producers key a dispatch by its execution id, and the key's hash spreads
+ * them uniformly over the partitions (the same draws for every policy of a seed).
+ */
+export function taskPartitions(tasks: number, partitions: number, seed: number): Uint8Array {
+  if (partitions > 256) throw new RangeError('at most 256 partitions');
+  const uniform = seededUniform(streamSeed(seed, 3));
+  return Uint8Array.from({ length: tasks }, () => Math.floor(uniform() * partitions));
+}
+
+/**
+ * The sort key of each worker's member id. kafkajs's id is the client id (the same for every worker)
+ * and a random UUID, and its RoundRobinAssigner sorts the ids: the order of the members, hence who
+ * owns two partitions of six among four workers, is random. The same keys for every policy of a seed.
+ */
+export function memberKeys(seed: number): (worker: number) => number {
+  const uniform = seededUniform(streamSeed(seed, 4));
+  const drawn: number[] = [];
+  return (n) => {
+    while (drawn.length <= n) drawn.push(uniform());
+    return drawn[n];
+  };
+}
+
 /** Workers at time zero: the trace's, else enough for its first minute at 70 % utilization. */
 export function initialWorkers(trace: Trace, serviceMs: Float64Array, slotsPerWorker: number, maxReplicas: number): number {
   if (trace.initialReplicas !== null) return trace.initialReplicas;
@@ -111,6 +143,12 @@ export function replay(trace: Trace, compared: ComparedPolicy, options: ReplayOp
     serviceMs,
     startupMs: startupTimes(options.startup, options.seed),
     initialWorkers: initial,
+    queue: options.queue ?? 'partitioned',
+    partitionOf: taskPartitions(trace.arrivalsMs.length, options.partitions, options.seed),
+    memberKey: memberKeys(options.seed),
+    rebalancePauseMs: options.rebalancePauseMs,
+    queuePerSlot: options.queuePerSlot,
+    drain: options.drain,
   });
 
   const forecasting = compared.predictive
@@ -167,8 +205,9 @@ export function replay(trace: Trace, compared: ComparedPolicy, options: ReplayOp
       }
       snapshot = ahead;
     }
-    const input: EvaluationInput = baseInput(snapshot);
-    const decision: Decision = evaluate(input);
+    const prototype = compared.prototype;
+    const input: EvaluationInput = prototype ? prototypeInput(baseInput(snapshot), prototype, options.partitions) : baseInput(snapshot);
+    const decision: Decision = prototype ? prototypeDecision(evaluate(input), input, prototype, options.partitions) : evaluate(input);
     if (options.keepInputs) inputs.push({ input, observed, advice: adviceRequest });
 
     history = decision.history;

@@ -15,6 +15,7 @@ const FIGURES: readonly FigureSpec[] = [
   { label: 'worker-seconds', pick: (f) => f.workerSeconds, digits: 0 },
   { label: 'time to capacity s', pick: (f) => f.timeToCapacitySeconds, digits: 1 },
   { label: 'scale actions', pick: (f) => f.scaleActions, digits: 0 },
+  { label: 'idle-wait s', pick: (f) => f.idleWhileWaitingSeconds, digits: 0 },
   { label: 'tasks measured', pick: (f) => f.tasks, digits: 0 },
 ];
 

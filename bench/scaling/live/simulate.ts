@@ -22,15 +22,16 @@ export interface SimulatedRuns {
 
 /**
  * The simulation (replay.ts, unchanged) of `trace` under `compared`, once per seed; `serviceMs(seed)`
- * gives each task's service time for that seed. The first seed also keeps its evaluations, and its
- * replica changes are recovered by evaluating them again (evaluate is pure: the same input gives the
- * same decision the replay acted on).
+ * gives each task's service time for that seed. The pool is the partitioned one (the platform's
+ * consumer group: pool-simulation.ts) unless `options.queue` says 'shared'. The first seed also keeps
+ * its evaluations, and its replica changes are recovered by evaluating them again (evaluate is pure:
+ * the same input gives the same decision the replay acted on).
  */
 export function simulate(trace: Trace, compared: ComparedPolicy, options: Omit<ReplayOptions, 'seed' | 'keepInputs'>, seeds: readonly number[], serviceMs: (seed: number) => Float64Array): SimulatedRuns {
   const runs: Figures[] = [];
   let firstSeedDecisions: SimulatedDecision[] = [];
   seeds.forEach((seed, i) => {
-    const result = replay(trace, compared, { ...options, seed, keepInputs: i === 0 }, serviceMs(seed));
+    const result = replay(trace, compared, { ...options, queue: options.queue ?? 'partitioned', seed, keepInputs: i === 0 }, serviceMs(seed));
     runs.push(result.figures);
     if (i === 0) {
       firstSeedDecisions = result.inputs.flatMap(({ input }) => {
