@@ -376,7 +376,7 @@ async function main() {
   const measuredWaits = [...live.trace.arrivalsMs].flatMap((a, i) => (a >= trace.measureFromMs && Number.isFinite(live.startAt[i]) ? [live.startAt[i] - a] : []));
   console.log(`\nlive queue waits in the measured window: ${spread(measuredWaits)}; waits over the SLO: ${measuredWaits.filter((w) => w > args.sloWaitMs).length}`);
   console.log(
-    `  time some task waited while a ready slot was free (the simulation's pool never does): ${s(idle.totalMs)} s in total; longest: ` +
+    `  time some task waited while a ready slot was free (the partitioned simulation's idle-wait row above): ${s(idle.totalMs)} s in total; longest: ` +
       (idle.longest.length > 0 ? idle.longest.map((x) => `${s(x.ms, 2)} s at ${s(x.at)} s`).join(', ') : 'none'),
   );
   const afterStep = trace.steps[0]?.atMs ?? trace.measureFromMs;
@@ -385,7 +385,7 @@ async function main() {
     if (t.workerId === null || live.trace.arrivalsMs[i] < afterStep) return;
     byWorker.set(t.workerId, [...(byWorker.get(t.workerId) ?? []), live.startAt[i] - live.trace.arrivalsMs[i]]);
   });
-  console.log(`  per worker, tasks that arrived from ${s(afterStep, 0)} s on (its partitions decide its share; the simulation has one queue):`);
+  console.log(`  per worker, tasks that arrived from ${s(afterStep, 0)} s on (its partitions decide its share, as in the partitioned simulation):`);
   for (const w of lives) {
     const waits = byWorker.get(w.workerId);
     if (!waits) continue;

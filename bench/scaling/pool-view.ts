@@ -34,6 +34,8 @@ export type MetricsView =
 export interface PoolReading {
   readonly now: number;
   readonly slotsPerWorker: number;
+  /** The dispatch topic's partitions, as the scaler knows them; null or absent: one queue. */
+  readonly partitions?: number | null;
   /** The latest report of each ready worker. */
   readonly latest: readonly PoolMetricsReported[];
   /** Every report of the last minute or so (at least the longest window and the staleness), oldest first. */
@@ -60,7 +62,7 @@ export function snapshotOf(view: MetricsView, reading: PoolReading, agentType = 
 
 /** As the scaler's loop does: the reports it has seen, and the group's lag read when none is fresh. */
 function scalerSnapshot(staleAfterMs: number, reading: PoolReading, agentType: string): PoolSnapshot {
-  const options = { staleAfterMs, slotsPerWorker: reading.slotsPerWorker };
+  const options = { staleAfterMs, slotsPerWorker: reading.slotsPerWorker, partitions: reading.partitions ?? null };
   const observations = reading.recent.reduce(observeReport, emptyObservations(agentType));
   const snapshot = scalerSnapshotOf(observations, reading.now, options);
   return snapshot.reportingWorkers > 0 ? snapshot : scalerSnapshotOf(observeGroupLag(observations, reading.uncommitted, reading.now), reading.now, options);

@@ -184,7 +184,9 @@ export function replay(trace: Trace, compared: ComparedPolicy, options: ReplayOp
     // KEDA: with no replica the HPA is inactive; only the polling loop wakes the pool.
     if (current === 0 && activationPollMs !== null && now % activationPollMs !== 0) continue;
 
-    const observed = snapshotOf(view, { now, slotsPerWorker: options.slotsPerWorker, latest: pool.latestReports(), recent, uncommitted: pool.uncommitted });
+    // The scaler knows the dispatch topic's partitions (the topic catalogue); so it does here when the pool is partitioned.
+    const partitions = (options.queue ?? 'partitioned') === 'partitioned' ? options.partitions : null;
+    const observed = snapshotOf(view, { now, slotsPerWorker: options.slotsPerWorker, partitions, latest: pool.latestReports(), recent, uncommitted: pool.uncommitted });
     let snapshot = observed;
     let adviceRequest: PredictiveAdviceRequest | null = null;
     if (forecasting && forecasterState) {

@@ -32,7 +32,7 @@ export class PoolObservationsStore {
     return samples.length === 0 ? null : samples[Math.floor(samples.length / 2)];
   }
 
-  snapshot(agentType: string, now: number, options: { readonly staleAfterMs: number; readonly slotsPerWorker: number }): PoolSnapshot {
+  snapshot(agentType: string, now: number, options: { readonly staleAfterMs: number; readonly slotsPerWorker: number; readonly partitions?: number | null }): PoolSnapshot {
     return snapshotOf(this.of(agentType), now, options);
   }
 

@@ -1,6 +1,7 @@
 import type { Logger } from '@flotilla/observability';
 import { AdvisoryLeadership, PollingLoop, type BackgroundWork } from '@flotilla/service-kit';
 import { v7 as uuidv7 } from 'uuid';
+import { isAgentType, taskDispatchTopic } from '@flotilla/contracts';
 import type { PoolForecasts } from '../forecasting/pool-forecasts';
 import type { PoolObservationsStore } from '../observations/pool-observations.store';
 import type { PoolReplicasView } from '../observations/pool-replicas.view';
@@ -71,7 +72,7 @@ export class ScalingLoop implements BackgroundWork {
       if (state.status !== 'Managed' || !state.policy) continue;
       const now = this.now();
       const row = replicas.get(agentType);
-      const view = { staleAfterMs: this.options.staleAfterMs, slotsPerWorker: row?.slotsPerWorker ?? 1 };
+      const view = { staleAfterMs: this.options.staleAfterMs, slotsPerWorker: row?.slotsPerWorker ?? 1, partitions: dispatchPartitions(agentType) };
       let snapshot = observations.snapshot(agentType, now, view);
       if (snapshot.reportingWorkers === 0) {
         try {
@@ -93,4 +94,9 @@ export class ScalingLoop implements BackgroundWork {
       });
     }
   }
+}
+
+/** The partitions of the pool's dispatch topic, from the one topic catalogue; null for a name it does not know. */
+function dispatchPartitions(agentType: string): number | null {
+  return isAgentType(agentType) ? taskDispatchTopic(agentType).partitions : null;
 }

@@ -147,7 +147,7 @@ function decide(command: SubscriptionCommand, state: SubscriptionState): Subscri
     }
     case 'RecordHealth': {
       const { health, reason, now } = command;
-      if (JSON.stringify(health) === JSON.stringify(state.health)) return [];
+      if (sameHealth(health, state.health)) return [];
       const events: SubscriptionEvent[] = [{ type: 'notification.SubscriptionHealthRecorded', data: { health } }];
       if (health.status !== state.health.status) events.push(healthChanged(state, health, reason, now));
       if (health.status === 'disabled' && state.health.status !== 'disabled') {
@@ -169,6 +169,23 @@ function decide(command: SubscriptionCommand, state: SubscriptionState): Subscri
     }
     default:
       return assertNever(command, 'subscription command');
+  }
+}
+
+/** Field by field: a row read back from JSONB has its keys in another order than the object written. */
+export function sameHealth(a: EndpointHealth, b: EndpointHealth): boolean {
+  if (a.status !== b.status || a.failingSince !== b.failingSince) return false;
+  switch (a.status) {
+    case 'closed':
+      return b.status === 'closed' && a.consecutiveFailures === b.consecutiveFailures;
+    case 'open':
+      return b.status === 'open' && a.consecutiveFailures === b.consecutiveFailures && a.openedAt === b.openedAt;
+    case 'half_open':
+      return b.status === 'half_open' && a.consecutiveFailures === b.consecutiveFailures && a.probeSentAt === b.probeSentAt;
+    case 'disabled':
+      return b.status === 'disabled' && a.disabledAt === b.disabledAt;
+    default:
+      return assertNever(a, 'endpoint health');
   }
 }
 

@@ -15,6 +15,12 @@ export interface PoolSnapshot {
   readonly observedAt: number;
   /** Task slots per worker (replica). */
   readonly slotsPerWorker: number;
+  /**
+   * Partitions of the pool's dispatch topic. Each worker takes only from the partitions the consumer
+   * group gives it, so the pool is that many queues, not one; absent or null when unknown (sized as
+   * one queue then).
+   */
+  readonly partitions?: number | null;
   /** Workers the reports account for; fewer than the current replicas means some did not report. */
   readonly reportingWorkers: number;
   /** Tasks not started: the dispatch topic's consumer lag plus tasks waiting locally for a slot. */

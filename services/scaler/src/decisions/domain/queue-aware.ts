@@ -13,6 +13,16 @@ import type { PoolSnapshot } from './pool-snapshot';
  * - `erlang_c`, the M/M/c queue (Poisson arrivals, exponential service): the smallest c > a whose
  *   expected wait W_q = C(c, a)·S / (c − a) is at most W, C being Erlang C's probability of waiting.
  *   A steady-state answer; a backlog already there is the backlog metric's (or littles_law's) concern.
+ *
+ * A pool fed by a Kafka consumer group is not one queue: each worker takes only from the partitions
+ * the group assigns it, and a task waits in its partition while another worker's slot is free. With
+ * P partitions over n workers the busiest worker owns ⌈P/n⌉ of them and gets that share of the
+ * arrivals (producers spread tasks evenly over partitions). So when the snapshot knows P, erlang_c
+ * sizes the busiest worker as its own M/M/s queue (s = its slots) at λ·⌈P/n⌉/P, and takes the
+ * fewest workers, at most P, that keep its wait under W. That is why it never asks for 4 or 5
+ * workers of 6 partitions (the busiest still owns two, as with 3) nor for more workers than
+ * partitions (they would get none). bench/scaling measured it against one M/M/c over every slot
+ * (bench/scaling/README.md, "what the partitions change").
  */
 
 /** Erlang C: the probability that an arrival waits, with `servers` and offered load `a` (Erlangs); 1 when c ≤ a. */
@@ -111,11 +121,41 @@ export function queueAwareProposal(sizing: QueueAwareSizing, snapshot: PoolSnaps
     const { servers, expectedWaitMs } = littlesLawServers(lambda, serviceTimeMs, backlog ?? 0, sizing.targetWaitMs);
     return { ...base, offeredLoad, slots: servers, expectedWaitMs, replicas: roundUp(servers / slotsPerWorker), note: `⌈S·(λ + B/W)⌉ = ${servers} slot(s)` };
   }
+  const partitions = snapshot.partitions ?? null;
+  if (partitions !== null && partitions > 0) {
+    const busiest = busiestWorkerSizing(lambda, serviceTimeMs, sizing.targetWaitMs, slotsPerWorker, partitions, maxReplicas);
+    const share = `${Math.ceil(partitions / busiest.workers)} of ${partitions} partitions`;
+    const note = busiest.reached
+      ? `M/M/${slotsPerWorker} per worker: at ${busiest.workers} worker(s) the busiest owns ${share} and waits ${Math.round(busiest.expectedWaitMs)} ms`
+      : `M/M/${slotsPerWorker} per worker: even ${busiest.workers} worker(s) (maxReplicas or one per partition) leave the busiest, with ${share}, above ${sizing.targetWaitMs} ms`;
+    return { ...base, offeredLoad, slots: busiest.workers * slotsPerWorker, expectedWaitMs: Number.isFinite(busiest.expectedWaitMs) ? busiest.expectedWaitMs : null, replicas: busiest.workers, note };
+  }
   const needed = erlangCServers(lambda, serviceTimeMs, sizing.targetWaitMs, maxReplicas * slotsPerWorker);
   const note = needed.reached
     ? `M/M/c: ${needed.servers} slot(s) keep the expected wait at ${Math.round(needed.expectedWaitMs)} ms`
     : `M/M/c: even ${needed.servers} slot(s) (maxReplicas) leave the expected wait above ${sizing.targetWaitMs} ms`;
   return { ...base, offeredLoad, slots: needed.servers, expectedWaitMs: Number.isFinite(needed.expectedWaitMs) ? needed.expectedWaitMs : null, replicas: roundUp(needed.servers / slotsPerWorker), note };
+}
+
+/**
+ * The fewest workers, up to min(maxReplicas, partitions), whose busiest one (⌈P/n⌉ of the P
+ * partitions, so that share of the arrivals) keeps its own M/M/s wait at most `targetWaitMs`.
+ */
+export function busiestWorkerSizing(
+  arrivalRatePerSec: number,
+  serviceTimeMs: number,
+  targetWaitMs: number,
+  slotsPerWorker: number,
+  partitions: number,
+  maxReplicas: number,
+): { readonly workers: number; readonly expectedWaitMs: number; readonly reached: boolean } {
+  const most = Math.max(1, Math.min(maxReplicas, partitions));
+  let wait = Number.POSITIVE_INFINITY;
+  for (let workers = 1; workers <= most; workers++) {
+    wait = mmcWaitMs(slotsPerWorker, (arrivalRatePerSec * Math.ceil(partitions / workers)) / partitions, serviceTimeMs);
+    if (wait <= targetWaitMs) return { workers, expectedWaitMs: wait, reached: true };
+  }
+  return { workers: most, expectedWaitMs: wait, reached: false };
 }
 
 function usable(value: number | null): number | null {

@@ -1,6 +1,6 @@
 import type { MetricTarget, QueueAwareSizing } from '../../policies/domain/scaling-policy';
 import { proposeForMetric } from './hpa';
-import { erlangB, erlangC, erlangCServers, littlesLawServers, meanServiceTimeMs, mmcWaitMs, queueAwareProposal } from './queue-aware';
+import { busiestWorkerSizing, erlangB, erlangC, erlangCServers, littlesLawServers, meanServiceTimeMs, mmcWaitMs, queueAwareProposal } from './queue-aware';
 import { snapshotOf } from './snapshot.fixture';
 
 const erlang = (targetWaitMs: number, defaultServiceTimeMs: number | null = null): QueueAwareSizing => ({ targetWaitMs, model: 'erlang_c', defaultServiceTimeMs });
@@ -91,5 +91,45 @@ describe('queue-aware proposal', () => {
     // Only a window later, saturated at 100 %, does utilization propose ⌈2 × 4⌉ = 8, still short of 9.
     const saturated = snapshotOf({ reportingWorkers: 4, utilization: 1, arrivalRatePerSec: 4, meanServiceTimeMs: 1500 });
     expect(proposeForMetric(utilization, saturated, 4, tolerances)).toMatchObject({ replicas: 8 });
+  });
+});
+
+describe('a partitioned pool: each worker serves only its own partitions (P = 6, 2 slots a worker, S = 2 s, W = 5 s)', () => {
+  // One worker with 2 slots at 0.8 tasks/s: a = 1.6, B(2, 1.6) = 1.28 / 3.88, C = 2B / (2 − a(1 − B)) = 0.7111,
+  // W_q = C·S / (2 − a) = 3,555 ms. At 1.6 tasks/s a worker of 2 slots cannot keep up (a = 3.2 > 2).
+  it('works the per-worker M/M/2 on its numbers', () => {
+    expect(mmcWaitMs(2, 0.8, 2000)).toBeCloseTo(3555.6, 0);
+    expect(mmcWaitMs(2, 1.6, 2000)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it.each([
+    // λ, workers, the busiest's partitions, its wait, and what one queue over every slot would ask
+    [2.4, 3, 2, 3555.6, 3],
+    [4.8, 6, 1, 3555.6, 5],
+    // M/M/2 at 0.6/s: a = 1.2, B = 0.72 / 2.92, C = 0.45, W_q = 0.45 × 2000 / 0.8 = 1,125 ms
+    [1.2, 2, 3, 1125, 2],
+  ])('at %p tasks/s asks for %p workers (the busiest owns %p of 6, waiting %p ms); one shared queue would say %p', (lambda, workers, owned, waitMs, pooled) => {
+    expect(busiestWorkerSizing(lambda, 2000, 5000, 2, 6, 10)).toEqual({ workers, expectedWaitMs: expect.closeTo(waitMs, 0), reached: true });
+    expect(Math.ceil(6 / workers)).toBe(owned);
+    expect(Math.ceil(erlangCServers(lambda, 2000, 5000, 20).servers / 2)).toBe(pooled);
+  });
+
+  it('never asks for 4 or 5 workers of 6 partitions: the busiest would still own two, as with 3', () => {
+    const asked = new Set<number>();
+    for (let lambda = 0.1; lambda <= 4.8; lambda += 0.05) asked.add(busiestWorkerSizing(lambda, 2000, 5000, 2, 6, 10).workers);
+    expect(asked.has(4) || asked.has(5)).toBe(false);
+    expect([...asked].sort()).toEqual([1, 2, 3, 6]);
+  });
+
+  it('never asks for more workers than partitions (they would get none), and says when that is not enough', () => {
+    expect(busiestWorkerSizing(6, 2000, 5000, 2, 6, 10)).toEqual({ workers: 6, expectedWaitMs: Number.POSITIVE_INFINITY, reached: false });
+  });
+
+  it('is what the erlang_c proposal does when the snapshot knows the partitions, and one queue when it does not', () => {
+    const snapshot = snapshotOf({ arrivalRatePerSec: 4.8, meanServiceTimeMs: 2000, slotsPerWorker: 2 });
+    const partitioned = queueAwareProposal(erlang(5000), { ...snapshot, partitions: 6 }, 10);
+    expect(partitioned).toMatchObject({ replicas: 6, slots: 12, expectedWaitMs: expect.closeTo(3555.6, 0) });
+    expect(partitioned.note).toBe('M/M/2 per worker: at 6 worker(s) the busiest owns 1 of 6 partitions and waits 3556 ms');
+    expect(queueAwareProposal(erlang(5000), snapshot, 10)).toMatchObject({ replicas: 5 });
   });
 });

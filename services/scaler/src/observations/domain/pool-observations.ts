@@ -79,10 +79,15 @@ function overWindow(reports: readonly PoolMetricsReported[], rateWindowMs: numbe
  * - utilization and error rate weighted by slots and completions, rates summed, p95 the worst
  *   worker's (a pool is as slow as its slowest worker for the tasks it holds), CPU and memory per worker.
  */
-export function snapshotOf(observations: PoolObservations, now: number, options: { readonly staleAfterMs: number; readonly slotsPerWorker: number; readonly rateWindowMs?: number }): PoolSnapshot {
+export function snapshotOf(
+  observations: PoolObservations,
+  now: number,
+  options: { readonly staleAfterMs: number; readonly slotsPerWorker: number; readonly rateWindowMs?: number; readonly partitions?: number | null },
+): PoolSnapshot {
+  const partitions = options.partitions ?? null;
   const reports = Object.values(forgetStale(observations, now, options.staleAfterMs).reports).map((r) => overWindow(r, options.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS));
   const lag = observations.groupLag && now - observations.groupLag.at <= options.staleAfterMs ? observations.groupLag.messages : null;
-  if (reports.length === 0) return unknownSnapshot(observations.agentType, observations.groupLag?.at ?? now, options.slotsPerWorker, lag);
+  if (reports.length === 0) return { ...unknownSnapshot(observations.agentType, observations.groupLag?.at ?? now, options.slotsPerWorker, lag), partitions };
   const sum = (f: (r: PoolMetricsReported) => number) => reports.reduce((total, r) => total + f(r), 0);
   const workers = sum((r) => r.workers);
   const slots = sum((r) => r.concurrency);
@@ -93,6 +98,7 @@ export function snapshotOf(observations: PoolObservations, now: number, options:
     agentType: observations.agentType,
     observedAt: Math.max(...reports.map((r) => r.windowEndedAt)),
     slotsPerWorker: options.slotsPerWorker,
+    partitions,
     reportingWorkers: workers,
     backlog: sum((r) => r.backlog),
     inFlight: sum((r) => r.inFlight),
