@@ -13,21 +13,17 @@ export interface AppliedSubscription {
 /**
  * The one way to change a subscription: its row locked, the command decided, the published events
  * appended to its stream and queued for flotilla.notifications (and flotilla.alerts), the row saved,
- * in one commit. `afterCommit` hears of each change (the delivery worker forgets what it cached).
+ * in one commit.
  */
 export class SubscriptionCommands {
   constructor(
     private readonly platform: Platform,
     readonly rows: SubscriptionRows,
-    private readonly afterCommit: (subscriptionId: string) => void = () => {},
   ) {}
 
   async apply(subscriptionId: string, command: SubscriptionCommand): Promise<AppliedSubscription> {
     const result = await this.platform.store.withTransaction((tx) => this.applyWithin(tx, subscriptionId, command));
-    if (result.events.length > 0) {
-      this.platform.relay.notifyCommitted();
-      this.afterCommit(subscriptionId);
-    }
+    if (result.events.length > 0) this.platform.relay.notifyCommitted();
     return result;
   }
 
@@ -39,7 +35,6 @@ export class SubscriptionCommands {
       return applied;
     });
     this.platform.relay.notifyCommitted();
-    this.afterCommit(subscriptionId);
     return result;
   }
 

@@ -10,29 +10,12 @@ import { DELIVERY_DETAIL_SCHEMA, DELIVERY_SCHEMA, pageOf, SUBSCRIPTION_SCHEMA } 
 import { NOTIFICATION_QUERIES } from '../projection.constants';
 import { scopeCustomer } from '../read-models/customer-scope';
 import { decodeIdCursor, decodeTimeAndIdCursor, encodeCursor } from '../read-models/domain/cursor';
-import { customerFilter, STRICT_QUERY } from '../read-models/read-models.controller';
+import { customerFilter, PAGE_QUERY, STRICT_QUERY } from '../read-models/read-models.controller';
 
-const page = {
-  limit: z.coerce
-    .number({ invalid_type_error: 'must be a number' })
-    .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .max(200, 'must be at most 200')
-    .default(50)
-    .describe('page size'),
-  cursor: z
-    .string()
-    .min(1)
-    .max(2000)
-    .regex(/^[A-Za-z0-9_-]+$/, 'cursor is not one this API issued')
-    .optional()
-    .describe('`nextCursor` of the previous page, as it was given; another value answers 400 with code INVALID_CURSOR'),
-  access_token: z.string().optional(),
-};
 const id = (what: string) => text().min(1).max(200).describe(what);
 const subscriptionsQuery = z
   .object({
-    ...page,
+    ...PAGE_QUERY,
     status: z.enum([...ENDPOINT_STATUSES, 'failing']).optional().describe("the endpoint's health, or failing for open, half_open and disabled"),
     customerId: customerFilter,
     includeDeleted: z.enum(['true', 'false']).default('false').describe('deleted subscriptions too (default false)'),
@@ -40,7 +23,7 @@ const subscriptionsQuery = z
   .strict();
 const deliveriesQuery = z
   .object({
-    ...page,
+    ...PAGE_QUERY,
     subscriptionId: id('only this subscription\'s').optional(),
     status: z.enum(DELIVERY_STATUSES).optional(),
     eventType: id('only deliveries of this event type (flotilla.execution.ExecutionCompleted)').optional(),

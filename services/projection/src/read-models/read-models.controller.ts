@@ -11,7 +11,8 @@ import { READ_MODEL_QUERIES } from '../projection.constants';
 
 /** A cursor as this API issues them (nextCursor): base64url of the sort key of the last item served. */
 const CURSOR_PATTERN = /^[A-Za-z0-9_-]+$/;
-const page = {
+/** The query parameters of every cursor-paged list. */
+export const PAGE_QUERY = {
   limit: z.coerce
     .number({ invalid_type_error: 'must be a number' })
     .int('must be a whole number')
@@ -32,7 +33,7 @@ const STATUSES = ['queued', 'running', 'completed', 'failed', 'rejected', 'cance
 export const customerFilter = text().min(1).max(200).optional().describe('only this customer\'s; a customer token may name only its own (403)');
 const executionsQuery = z
   .object({
-    ...page,
+    ...PAGE_QUERY,
     status: z.enum(STATUSES).optional(),
     customerId: customerFilter,
     kind: text().min(1).max(100).optional(),
@@ -40,9 +41,9 @@ const executionsQuery = z
     to: dateTime('must be an ISO-8601 date-time').optional().describe('accepted before (RFC 3339 date-time with an offset)'),
   })
   .strict();
-const cardsQuery = z.object({ ...page }).strict();
-const alertsQuery = z.object({ ...page, severity: z.enum(['info', 'warning', 'critical']).optional(), customerId: customerFilter }).strict();
-const slaQuery = z.object({ ...page, customerId: customerFilter }).strict();
+const cardsQuery = z.object({ ...PAGE_QUERY }).strict();
+const alertsQuery = z.object({ ...PAGE_QUERY, severity: z.enum(['info', 'warning', 'critical']).optional(), customerId: customerFilter }).strict();
+const slaQuery = z.object({ ...PAGE_QUERY, customerId: customerFilter }).strict();
 /** Ids in paths: the router takes at most 100 characters (a longer one answers 404). */
 // As the orchestrator takes them (at most 200 characters each); the router takes path parameters of up to 1 024.
 const executionIdParam = text().min(1).max(200).describe('execution id');
