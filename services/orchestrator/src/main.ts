@@ -2,11 +2,11 @@ import { telemetry } from './instrumentation';
 import { TOPICS } from '@flotilla/contracts';
 import { defineService } from '@flotilla/service-kit';
 import * as path from 'node:path';
-import { z } from 'zod';
 import { AdmissionController } from './admission/admission.controller';
 import { AdmissionEventHandlers } from './admission/admission.handlers';
 import { ExecutionEventHandlers } from './execution/execution.handlers';
 import { ExecutionsController } from './execution/executions.controller';
+import { orchestratorConfig } from './orchestrator.config';
 import { ADMITTER, TIMER_POLLER } from './orchestrator.constants';
 import { orchestratorProviders } from './orchestrator.providers';
 import { ReviewRequestHandlers } from './reviews/review-requests.handlers';
@@ -14,13 +14,7 @@ import { ReviewRequestHandlers } from './reviews/review-requests.handlers';
 void defineService(telemetry, {
   name: 'orchestrator',
   httpPort: 3001,
-  config: {
-    EXECUTION_SETTINGS_FILE: z.string().default(path.resolve(__dirname, '../config/execution-settings.json')),
-    // Override the settings file's admission defaults (demo, benchmarks); the runtime value set by an
-    // AdmissionCapacityChangeRequested event still wins over both.
-    ADMISSION_CAPACITY: z.coerce.number().int().min(1).max(10_000).optional(),
-    ADMISSION_PER_CUSTOMER_LIMIT: z.coerce.number().int().min(1).optional(),
-  },
+  config: orchestratorConfig,
   migrationsDir: path.resolve(__dirname, '../migrations'),
   consumers: [
     // Requests and task reports in groups of their own: a burst of new requests never holds up the

@@ -7,16 +7,11 @@ import { PostgresAdmissionStore } from './admission/infrastructure/admission-sto
 import { ExecutionCommands } from './execution/execution-commands';
 import { loadExecutionSettings } from './execution/infrastructure/execution-settings.loader';
 import type { ExecutionTimerPayload } from './execution/ports';
+import type { OrchestratorConfig } from './orchestrator.config';
 import { ADMISSION_COMMANDS, ADMITTER, EXECUTION_COMMANDS, EXECUTION_SETTINGS, TIMER_POLLER } from './orchestrator.constants';
 
-export interface OrchestratorConfig {
-  readonly EXECUTION_SETTINGS_FILE: string;
-  readonly ADMISSION_CAPACITY?: number;
-  readonly ADMISSION_PER_CUSTOMER_LIMIT?: number;
-}
-
 /** The orchestrator's composition root: its stores over PostgreSQL, its commands, and its two background loops. */
-export function orchestratorProviders({ platform, config }: ServiceContext<OrchestratorConfig & { readonly LOG_LEVEL: string }>): Provider[] {
+export function orchestratorProviders({ platform, config }: ServiceContext<OrchestratorConfig>): Provider[] {
   const settings = loadExecutionSettings(config.EXECUTION_SETTINGS_FILE, { capacity: config.ADMISSION_CAPACITY, perCustomerLimit: config.ADMISSION_PER_CUSTOMER_LIMIT });
   const store = new PostgresAdmissionStore(platform.pool, platform.store.schema);
   const timers = new DurableTimers<ExecutionTimerPayload>(platform.pool, platform.store.schema);
