@@ -195,19 +195,34 @@ export class PostgresEventStore {
     route: (event: { readonly type: string; readonly data: unknown }) => ReadonlyArray<{ readonly topic: string; readonly key: string }>,
   ): Promise<void> {
     await this.appendToStreams(client, appends);
+    await this.queue(
+      client,
+      appends.flatMap(({ streamId, expectedVersion, events }) => events.map((event, i) => ({ event, aggregateId: streamId, aggregateVersion: expectedVersion + i + 1 }))),
+      route,
+    );
+  }
+
+  /**
+   * Queues each event for where `route` sends it, in the caller's transaction, without appending it to
+   * a stream: commands a saga sends, the records of rows that are not event-sourced (a delivery's
+   * attempts), an event an inbound request publishes. Its outbox metadata names the aggregate it is about.
+   */
+  async queue(
+    client: PoolClient,
+    items: ReadonlyArray<{ readonly event: NewEvent; readonly aggregateId: string; readonly aggregateVersion: number }>,
+    route: (event: { readonly type: string; readonly data: unknown }) => ReadonlyArray<{ readonly topic: string; readonly key: string }>,
+  ): Promise<void> {
     await this.enqueue(
       client,
-      appends.flatMap(({ streamId, expectedVersion, events }) =>
-        events.flatMap((event, i) =>
-          route({ type: event.eventType, data: event.data }).map(({ topic, key }) => ({
-            topic,
-            key,
-            eventId: event.eventId,
-            eventType: event.eventType,
-            payload: event.data,
-            metadata: { ...event.metadata, aggregateId: streamId, aggregateVersion: expectedVersion + i + 1 },
-          })),
-        ),
+      items.flatMap(({ event, aggregateId, aggregateVersion }) =>
+        route({ type: event.eventType, data: event.data }).map(({ topic, key }) => ({
+          topic,
+          key,
+          eventId: event.eventId,
+          eventType: event.eventType,
+          payload: event.data,
+          metadata: { ...event.metadata, aggregateId, aggregateVersion },
+        })),
       ),
     );
   }

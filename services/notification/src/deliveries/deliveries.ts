@@ -1,4 +1,4 @@
-import type { OutboxMessage, Transaction } from '@flotilla/event-store';
+import type { Transaction } from '@flotilla/event-store';
 import type { ConsumedEvent } from '@flotilla/messaging';
 import { currentTraceContext } from '@flotilla/observability';
 import type { Platform } from '@flotilla/service-kit';
@@ -112,19 +112,14 @@ export class Deliveries {
   async enqueue(tx: Transaction, items: readonly { readonly aggregateId: string; readonly version: number; readonly event: DeliveryEvent | { readonly type: string; readonly data: unknown } }[], now: number): Promise<void> {
     if (items.length === 0) return;
     const { traceparent } = currentTraceContext();
-    await this.platform.store.enqueue(
+    await this.platform.store.queue(
       tx,
-      items.flatMap(({ aggregateId, version, event }) =>
-        this.platform.route(event).map(
-          (destination): OutboxMessage => ({
-            ...destination,
-            eventId: uuidv7(),
-            eventType: event.type,
-            payload: event.data,
-            metadata: { occurredAt: now, correlationId: aggregateId, causationId: null, traceparent, tracestate: null, aggregateId, aggregateVersion: version },
-          }),
-        ),
-      ),
+      items.map(({ aggregateId, version, event }) => ({
+        event: { eventId: uuidv7(), eventType: event.type, data: event.data, metadata: { occurredAt: now, correlationId: aggregateId, causationId: null, traceparent, tracestate: null } },
+        aggregateId,
+        aggregateVersion: version,
+      })),
+      this.platform.route,
     );
   }
 }

@@ -1,5 +1,4 @@
 import type { ExecutionRequested, ReviewRequested } from '@flotilla/contracts';
-import type { OutboxMessage } from '@flotilla/event-store';
 import { currentTraceContext } from '@flotilla/observability';
 import type { Platform } from '@flotilla/service-kit';
 import { v7 as uuidv7 } from 'uuid';
@@ -24,17 +23,10 @@ export class InboundRequests {
       if (event) {
         const { traceparent } = currentTraceContext();
         const aggregateId = event.type === 'flotilla.review.ReviewRequested' ? event.data.repositoryId : event.data.executionId;
-        await this.platform.store.enqueue(
+        await this.platform.store.queue(
           tx,
-          this.platform.route(event).map(
-            (destination): OutboxMessage => ({
-              ...destination,
-              eventId: uuidv7(),
-              eventType: event.type,
-              payload: event.data,
-              metadata: { occurredAt: Date.now(), correlationId: `${source}:${requestId}`, causationId: null, traceparent, tracestate: null, aggregateId, aggregateVersion: 0 },
-            }),
-          ),
+          [{ event: { eventId: uuidv7(), eventType: event.type, data: event.data, metadata: { occurredAt: Date.now(), correlationId: `${source}:${requestId}`, causationId: null, traceparent, tracestate: null } }, aggregateId, aggregateVersion: 0 }],
+          this.platform.route,
         );
       }
       return true;

@@ -1,4 +1,4 @@
-import { DurableTimers, type NewEvent, type OutboxMessage, type Transaction } from '@flotilla/event-store';
+import { DurableTimers, type NewEvent, type Transaction } from '@flotilla/event-store';
 import type { ConsumedEvent } from '@flotilla/messaging';
 import { currentTraceContext, inSpan } from '@flotilla/observability';
 import type { Platform } from '@flotilla/service-kit';
@@ -94,19 +94,14 @@ export class ScaleSagas {
     const streamId = scaleSagaStreamId(sagaId);
     const traceparent = state.status === 'NotStarted' ? null : state.traceparent;
     await this.publish(tx, streamId, row.version, decided.events, sagaId, traceparent);
-    await this.platform.store.enqueue(
+    await this.platform.store.queue(
       tx,
-      decided.commands.flatMap((command) =>
-        this.platform.route(command).map(
-          (destination): OutboxMessage => ({
-            ...destination,
-            eventId: uuidv7(),
-            eventType: command.type,
-            payload: command.data,
-            metadata: { occurredAt: input.now, correlationId: sagaId, causationId: null, traceparent, tracestate: null, aggregateId: streamId, aggregateVersion: row.version + decided.events.length },
-          }),
-        ),
-      ),
+      decided.commands.map((command) => ({
+        event: { eventId: uuidv7(), eventType: command.type, data: command.data, metadata: { occurredAt: input.now, correlationId: sagaId, causationId: null, traceparent, tracestate: null } },
+        aggregateId: streamId,
+        aggregateVersion: row.version + decided.events.length,
+      })),
+      this.platform.route,
     );
     await this.timers.applyChanges(tx, [
       { streamId, cancelAll: false, cancel: [...decided.timers.cancel], schedule: decided.timers.schedule.map((t) => ({ timerId: t.timerId, streamId, dueAt: t.dueAt, payload: t })), traceparent },
